@@ -1,0 +1,64 @@
+# Mallrun: `make run` for the demo, `make test` for the suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The newest Python >= 3.12 on this machine: python3.X on PATH, then pyenv's installs.
+PYTHON_FOR_VENV := $(shell \
+	for c in python3.14 python3.13 python3.12 \
+	         $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) \
+	         python3; do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: run install test lint format bench demo clean help
+
+help:
+	@echo "make run      create .venv, install, migrate, load demo data, start web + task worker"
+	@echo "make test     install and run the whole test suite"
+	@echo "make lint     ruff check and ruff format --check"
+
+$(VENV)/bin/python:
+	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
+	  echo "Mallrun needs Python 3.12 or newer (Django 6). None was found on PATH or under pyenv."; \
+	  echo "Install one (e.g. 'pyenv install 3.13') and run make again."; exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON_FOR_VENV)"
+	$(PYTHON_FOR_VENV) -m venv $(VENV)
+
+$(VENV)/.installed: $(VENV)/bin/python requirements.txt requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py createcachetable
+	DJANGO_DEBUG=1 $(PY) manage.py load_demo
+	@echo
+	@echo "Mallrun is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops web and worker)"
+	@echo "Demo logins (password: mallrun): shopper, store, driver, ops"
+	@echo "  shopper -> http://$(HOST):$(PORT)/        store  -> http://$(HOST):$(PORT)/store/"
+	@echo "  driver  -> http://$(HOST):$(PORT)/driver/ ops    -> http://$(HOST):$(PORT)/admin/"
+	@echo
+	@trap 'kill 0' INT TERM; \
+	  DJANGO_DEBUG=1 $(PY) manage.py qcluster & \
+	  DJANGO_DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
+	  wait
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache

@@ -1,0 +1,14 @@
+"""Test settings: sync tasks, fast hashing, local-memory cache, in-memory mail."""
+
+import os
+
+os.environ.setdefault("MALLRUN_TESTING", "1")
+os.environ.setdefault("Q_SYNC", "1")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+MALLRUN_SMS_BACKEND = "orders.notifications.LocmemSmsBackend"
+MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405

@@ -1,0 +1,265 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from retailers.models import Product, Store
+
+
+def new_order_number() -> str:
+    # Unambiguous letters and digits only: staff read these aloud over the counter.
+    alphabet = "ACDEFGHJKLMNPQRTUVWXY34679"
+    return "MR-" + "".join(secrets.choice(alphabet) for _ in range(7))
+
+
+def new_delivery_pin() -> str:
+    return f"{secrets.randbelow(10_000):04d}"
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class ActorKind(models.TextChoices):
+    SHOPPER = "shopper", "Shopper"
+    STORE = "store", "Store staff"
+    DRIVER = "driver", "Driver"
+    OPS = "ops", "Operations"
+    API = "api", "API client"
+    SYSTEM = "system", "System"
+
+
+class ActorFields(models.Model):
+    """Who made a change: a person (user), an API client, or the system (a task, the simulator)."""
+
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def actor_display(self) -> str:
+        return self.actor_label or self.get_actor_kind_display()
+
+
+class Shopper(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shopper"
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Address(models.Model):
+    shopper = models.ForeignKey(
+        Shopper, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses"
+    )
+    label = models.CharField(max_length=40, blank=True, help_text="e.g. Home, Work")
+    line1 = models.CharField("Street address", max_length=200)
+    line2 = models.CharField("Apartment, suite", max_length=100, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2)
+    zip_code = models.CharField("ZIP code", max_length=10)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    instructions = models.CharField("Drop-off instructions", max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180)
+                & Q(longitude__lte=180),
+                name="address_coordinates_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.one_line
+
+    @property
+    def one_line(self) -> str:
+        unit = f" {self.line2}" if self.line2 else ""
+        return f"{self.line1}{unit}, {self.city}, {self.state} {self.zip_code}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed", "Placed"
+        ACCEPTED = "accepted", "Accepted"
+        READY = "ready", "Ready for pick-up"
+        PICKED_UP = "picked_up", "Out for delivery"
+        DELIVERED = "delivered", "Delivered"
+        DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+        RETURNED = "returned", "Returned to store"
+        REJECTED = "rejected", "Rejected by store"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.PLACED, Status.ACCEPTED, Status.READY, Status.PICKED_UP)
+    FINAL_STATUSES = (Status.DELIVERED, Status.RETURNED, Status.REJECTED, Status.CANCELLED)
+
+    class Channel(models.TextChoices):
+        STOREFRONT = "storefront", "Storefront"
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        SIMULATOR = "simulator", "Simulator"
+
+    number = models.CharField(max_length=16, unique=True, default=new_order_number)
+    group = models.UUIDField(
+        default=uuid.uuid4, db_index=True, help_text="Orders from one checkout share a group."
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    shopper = models.ForeignKey(
+        Shopper, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    address = models.ForeignKey(Address, on_delete=models.PROTECT, related_name="orders")
+    recipient_name = models.CharField(max_length=120)
+    recipient_phone = models.CharField(max_length=32, blank=True)
+    recipient_email = models.EmailField(blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.STOREFRONT)
+    partner = models.CharField(
+        max_length=80, blank=True, help_text="The marketplace that sent the order, if any."
+    )
+    external_ref = models.CharField(max_length=80, blank=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLACED)
+    status_reason = models.CharField(max_length=300, blank=True)
+
+    subtotal_cents = models.PositiveIntegerField()
+    fee_cents = models.PositiveIntegerField(default=0)
+    tip_cents = models.PositiveIntegerField(default=0)
+    total_cents = models.PositiveIntegerField()
+    bags = models.PositiveSmallIntegerField(default=1)
+
+    placed_at = models.DateTimeField(db_index=True)
+    promised_by = models.DateTimeField(help_text="Latest promised delivery time.")
+    prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    ready_by = models.DateTimeField(null=True, blank=True, help_text="Store's estimate.")
+    ready_at = models.DateTimeField(null=True, blank=True)
+    picked_up_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    delivery_pin = models.CharField(max_length=4, default=new_delivery_pin)
+    tracking_token = models.CharField(max_length=32, unique=True, default=new_tracking_token)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        indexes = [
+            models.Index(fields=["store", "status"], name="order_store_status"),
+            models.Index(fields=["status", "promised_by"], name="order_status_promise"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_cents=F("subtotal_cents") + F("fee_cents") + F("tip_cents")),
+                name="order_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "placed",
+                        "accepted",
+                        "ready",
+                        "picked_up",
+                        "delivered",
+                        "delivery_failed",
+                        "returned",
+                        "rejected",
+                        "cancelled",
+                    ]
+                ),
+                name="order_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(bags__gte=1), name="order_bags_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def mall(self):
+        return self.store.mall
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField("SKU", max_length=64)
+    title = models.CharField(max_length=200)
+    unit_price_cents = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="order_line_quantity_positive"
+            ),
+            models.UniqueConstraint(fields=["order", "product"], name="order_line_product_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.unit_price_cents * self.quantity
+
+
+class OrderEvent(ActorFields):
+    """One row per change of an order's status: the history people read and tasks react to."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's promise that a retried request means the same request.
+
+    The unique (scope, key) row is inserted inside the same transaction that creates the
+    orders, so two concurrent retries cannot both create: the second waits, then finds it.
+    """
+
+    scope = models.CharField(max_length=80, help_text="Whose key: a user, an API key.")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request.")
+    group = models.UUIDField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once_per_scope")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -1,0 +1,102 @@
+"""Messages to shoppers: email through Django's mailer, SMS through a provider interface.
+
+No SMS provider can be reached from here, so the default `ConsoleSmsBackend` prints each
+message and tests use `LocmemSmsBackend`; a real provider implements `SmsBackend.send`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils.module_loading import import_string
+
+from orders.models import Order, OrderEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    to: str
+    body: str
+
+
+class SmsBackend:
+    def send(self, message: SmsMessage) -> None:
+        raise NotImplementedError
+
+
+class ConsoleSmsBackend(SmsBackend):
+    def send(self, message: SmsMessage) -> None:
+        print(f"[SMS to {message.to}] {message.body}", flush=True)
+
+
+class LocmemSmsBackend(SmsBackend):
+    outbox: list[SmsMessage] = []
+
+    def send(self, message: SmsMessage) -> None:
+        type(self).outbox.append(message)
+
+
+def sms_backend() -> SmsBackend:
+    return import_string(settings.MALLRUN_SMS_BACKEND)()
+
+
+def send_sms(to: str, body: str) -> None:
+    if to:
+        sms_backend().send(SmsMessage(to=to, body=body))
+
+
+def _local_time(order: Order, moment) -> str:
+    return order.store.mall.local(moment).strftime("%-I:%M %p").lower()
+
+
+def shopper_message(event: OrderEvent) -> tuple[str, str] | None:
+    """(subject, body) to send the shopper for this change, or None when it isn't news to them."""
+    order = event.order
+    store = order.store.name
+    due = _local_time(order, order.promised_by)
+    match event.to_status:
+        case Order.Status.PLACED:
+            return (
+                f"Order {order.number} confirmed",
+                f"{store} has your order. It arrives today by {due}. "
+                f"Your delivery PIN is {order.delivery_pin}.",
+            )
+        case Order.Status.PICKED_UP:
+            return (
+                f"Order {order.number} is on its way",
+                f"Your order from {store} is out for delivery, due by {due}. "
+                f"Have your PIN {order.delivery_pin} ready.",
+            )
+        case Order.Status.DELIVERED:
+            return (f"Order {order.number} delivered", f"Your order from {store} was delivered.")
+        case Order.Status.REJECTED | Order.Status.CANCELLED:
+            reason = f" Reason: {event.note}" if event.note else ""
+            return (
+                f"Order {order.number} {order.get_status_display().lower()}",
+                f"Your order from {store} won't be delivered and you won't be charged.{reason}",
+            )
+        case Order.Status.DELIVERY_FAILED:
+            return (
+                f"We couldn't deliver order {order.number}",
+                f"The driver couldn't hand over your order from {store}: {event.note}. "
+                "It goes back to the store; we'll be in touch.",
+            )
+    return None
+
+
+def notify_shopper(event: OrderEvent) -> bool:
+    message = shopper_message(event)
+    if message is None:
+        return False
+    subject, body = message
+    order = event.order
+    if order.recipient_email:
+        send_mail(subject, body, None, [order.recipient_email])
+    send_sms(order.recipient_phone, body)
+    log.info("notified shopper of %s: %s", order.number, subject)
+    return True

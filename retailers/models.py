@@ -1,0 +1,235 @@
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from retailers import clock
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. America/Chicago).")
+
+
+class Mall(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    street = models.CharField(max_length=200)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2)
+    zip_code = models.CharField("ZIP code", max_length=10)
+    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    service_radius_km = models.DecimalField(max_digits=5, decimal_places=1, default=15)
+    same_day_cutoff = models.TimeField(
+        default=dt.time(18, 0), help_text="Local time after which orders are no longer same-day."
+    )
+    pickup_instructions = models.TextField(
+        blank=True, help_text="Where drivers park and meet store staff."
+    )
+    delivery_fee_cents = models.PositiveIntegerField(default=599)
+    pay_base_cents = models.PositiveIntegerField(default=400, help_text="Driver pay per route.")
+    pay_per_stop_cents = models.PositiveIntegerField(default=250, help_text="Per drop-off.")
+    pay_per_km_cents = models.PositiveIntegerField(default=60)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service_radius_km__gt=0), name="mall_radius_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180)
+                & Q(longitude__lte=180),
+                name="mall_coordinates_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(self.tz)
+
+    def local_now(self) -> dt.datetime:
+        return self.local(clock.now())
+
+    @property
+    def address_line(self) -> str:
+        return f"{self.street}, {self.city}, {self.state} {self.zip_code}"
+
+
+class Retailer(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(unique=True)
+    website = models.URLField(blank=True)
+    support_email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Store(models.Model):
+    mall = models.ForeignKey(Mall, on_delete=models.PROTECT, related_name="stores")
+    retailer = models.ForeignKey(Retailer, on_delete=models.PROTECT, related_name="stores")
+    name = models.CharField(max_length=160)
+    slug = models.SlugField(unique=True)
+    location_in_mall = models.CharField(
+        max_length=160, blank=True, help_text="e.g. Level 2, next to the food court"
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    prep_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(240)]
+    )
+    acceptance_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="Minutes staff have to accept a new order before ops is alerted."
+    )
+    paused_until = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["mall__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(prep_minutes__gte=1, prep_minutes__lte=240),
+                name="store_prep_minutes_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_paused(self, at: dt.datetime | None = None) -> bool:
+        at = at or clock.now()
+        return self.paused_until is not None and self.paused_until > at
+
+    def hours_on(self, weekday: int) -> "StoreHours | None":
+        for hours in self.hours.all():
+            if hours.weekday == weekday:
+                return hours
+        return None
+
+    def is_open_at(self, at: dt.datetime | None = None) -> bool:
+        local = self.mall.local(at or clock.now())
+        hours = self.hours_on(local.weekday())
+        return hours is not None and hours.opens_at <= local.time() < hours.closes_at
+
+
+class StoreHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        ordering = ["store", "weekday"]
+        verbose_name_plural = "store hours"
+        constraints = [
+            models.UniqueConstraint(fields=["store", "weekday"], name="store_hours_one_per_day"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="store_hours_close_after_open"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="store_hours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+
+class StoreMembership(models.Model):
+    class Role(models.TextChoices):
+        MANAGER = "manager", "Manager"
+        ASSOCIATE = "associate", "Associate"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ASSOCIATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "store"], name="membership_once_per_store"),
+            models.CheckConstraint(
+                condition=Q(role__in=["manager", "associate"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.store} ({self.role})"
+
+
+class Product(models.Model):
+    retailer = models.ForeignKey(Retailer, on_delete=models.PROTECT, related_name="products")
+    sku = models.CharField("SKU", max_length=64)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    price_cents = models.PositiveIntegerField()
+    category = models.CharField(max_length=80, db_index=True)
+    image = models.ImageField(upload_to="products/", blank=True)
+    bags = models.PositiveSmallIntegerField(
+        default=1, help_text="How many delivery bags one unit takes (for vehicle capacity)."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["retailer", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["retailer", "sku"], name="product_sku_per_retailer"),
+            models.CheckConstraint(
+                condition=Q(price_cents__gte=0), name="product_price_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.sku})"
+
+
+class Stock(models.Model):
+    """How many units of a product a store holds, and how many are promised to open orders."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock")
+    on_hand = models.PositiveIntegerField(default=0)
+    reserved = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "stock"
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="stock_once_per_store"),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0) & Q(reserved__lte=F("on_hand")),
+                name="stock_reserved_within_on_hand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} @ {self.store}: {self.available} available"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
