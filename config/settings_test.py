@@ -12,3 +12,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MALLRUN_SMS_BACKEND = "orders.notifications.LocmemSmsBackend"
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+# Nothing is collected in tests: whitenoise serves from the finders instead of STATIC_ROOT.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

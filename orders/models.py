@@ -240,6 +240,10 @@ class OrderEvent(ActorFields):
     def __str__(self) -> str:
         return f"{self.order}: {self.from_status or '∅'} → {self.to_status}"
 
+    @property
+    def to_label(self) -> str:
+        return Order.Status(self.to_status).label
+
 
 class IdempotencyKey(models.Model):
     """A client's promise that a retried request means the same request.

@@ -120,3 +120,56 @@ def place_order(shopper, address):
         return order
 
     return _place
+
+
+@pytest.fixture
+def advance(driver, system):
+    """Move an order along its life through the services, as the system and `driver`.
+
+    `advance(order, "picked_up")` plans a one-order route, offers it to `driver`, who accepts,
+    and confirms the pick-up; the refreshed order is returned.
+    """
+    from drivers.services import offer_accept, route_offer, route_plan
+    from orders import services as s
+
+    as_driver = Actor.driver(driver.user)
+
+    def _route(order):
+        route = route_plan(mall=order.store.mall, orders=[order], actor=system)
+        offer_accept(offer=route_offer(route=route, driver=driver, actor=system), actor=as_driver)
+
+    steps = {
+        "accepted": lambda o: s.order_accept(order=o, actor=system),
+        "ready": lambda o: s.order_mark_ready(order=o, actor=system),
+        "routed": _route,
+        "picked_up": lambda o: s.order_pick_up(order=o, actor=system),
+        "delivered": lambda o: s.order_deliver(order=o, actor=as_driver, pin=o.delivery_pin),
+        "delivery_failed": lambda o: s.order_fail_delivery(
+            order=o, actor=as_driver, reason="Nobody home"
+        ),
+        "returned": lambda o: s.order_return(order=o, actor=system),
+        "rejected": lambda o: s.order_reject(order=o, actor=system, reason="Out of stock"),
+        "cancelled": lambda o: s.order_cancel(order=o, actor=system, reason="Changed my mind"),
+    }
+    collected = ["accepted", "ready", "routed", "picked_up"]
+    paths = {
+        "placed": [],
+        "accepted": ["accepted"],
+        "ready": ["accepted", "ready"],
+        "picked_up": collected,
+        "delivered": [*collected, "delivered"],
+        "delivery_failed": [*collected, "delivery_failed"],
+        "returned": [*collected, "delivery_failed", "returned"],
+        "rejected": ["rejected"],
+        "cancelled": ["cancelled"],
+    }
+
+    def _advance(order, status):
+        for step in paths[status]:
+            order.refresh_from_db()
+            steps[step](order)
+        order.refresh_from_db()
+        assert order.status == status
+        return order
+
+    return _advance
