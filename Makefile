@@ -44,10 +44,7 @@ run: install
 	@echo "  shopper -> http://$(HOST):$(PORT)/        store  -> http://$(HOST):$(PORT)/store/"
 	@echo "  driver  -> http://$(HOST):$(PORT)/driver/ ops    -> http://$(HOST):$(PORT)/admin/"
 	@echo
-	@trap 'kill 0' INT TERM; \
-	  DJANGO_DEBUG=1 $(PY) manage.py qcluster & \
-	  DJANGO_DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
-	  wait
+	DJANGO_DEBUG=1 $(PY) manage.py serve $(HOST):$(PORT)
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

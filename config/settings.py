@@ -249,3 +249,16 @@ MALLRUN_SPEED_KMH = float(env_str("MALLRUN_SPEED_KMH", "25"))
 MALLRUN_PROMISE_BUFFER_MINUTES = env_int("MALLRUN_PROMISE_BUFFER_MINUTES", 15)
 # Minutes a driver spends at each door (parking, hand-over).
 MALLRUN_STOP_MINUTES = env_int("MALLRUN_STOP_MINUTES", 3)
+# Geocoding provider (offline default: ZIP centroids shipped with the `zipcodes` package).
+MALLRUN_GEOCODING_PROVIDER = env_str(
+    "MALLRUN_GEOCODING_PROVIDER", "retailers.geocoding.ZipCentroidProvider"
+)
+# Travel-time provider: the offline estimate by default, or an OSRM server.
+MALLRUN_TRAVEL_PROVIDER = env_str("MALLRUN_TRAVEL_PROVIDER", "retailers.geo.StraightLineProvider")
+MALLRUN_OSRM_URL = env_str("MALLRUN_OSRM_URL", "http://127.0.0.1:5000")
+MALLRUN_OSRM_TIMEOUT_SECONDS = float(env_str("MALLRUN_OSRM_TIMEOUT_SECONDS", "2"))
+# The promise: minutes each unready order ahead adds at a store, a driver's walk to the
+# counter, and a typical route's length (to estimate waiting for a driver when all are busy).
+MALLRUN_QUEUE_MINUTES_PER_ORDER = env_int("MALLRUN_QUEUE_MINUTES_PER_ORDER", 3)
+MALLRUN_DRIVER_TO_COUNTER_MINUTES = env_int("MALLRUN_DRIVER_TO_COUNTER_MINUTES", 5)
+MALLRUN_AVERAGE_ROUTE_MINUTES = env_int("MALLRUN_AVERAGE_ROUTE_MINUTES", 40)

@@ -16,3 +16,6 @@ MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Threads in tests (live server, concurrency races) must not keep connections open past the
+# test, or the test database can't be dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -80,11 +80,11 @@ def route_for_order(order: Order) -> Route | None:
 
 
 def route_orders(route: Route) -> list[Order]:
-    return list(
-        Order.objects.filter(route_stops__route=route, route_stops__kind=RouteStop.Kind.DROPOFF)
-        .exclude(route_stops__status=RouteStop.Status.CANCELLED)
-        .distinct()
+    """The orders on this route's live drop-off stops (not those taken off it)."""
+    live_stops = RouteStop.objects.filter(route=route, kind=RouteStop.Kind.DROPOFF).exclude(
+        status=RouteStop.Status.CANCELLED
     )
+    return list(Order.objects.filter(pk__in=live_stops.values("order_id")).order_by("pk"))
 
 
 def driver_unavailable_reason(driver: Driver, *, mall: Mall, bags: int = 0) -> str | None:
@@ -266,7 +266,9 @@ def route_offer(
             raise RouteError(
                 f"Route {route.pk} is {route.get_status_display().lower()}; it can't be offered."
             )
-        driver = Driver.objects.select_for_update(of=("self",)).get(pk=driver.pk)
+        # Read, not locked: accepting re-checks the driver, and locking it here would take
+        # route and driver in the opposite order to driver_review.
+        driver = Driver.objects.get(pk=driver.pk)
         reason = driver_unavailable_reason(driver, mall=route.mall, bags=route_bags(route))
         if reason:
             raise RouteError(reason)
@@ -297,6 +299,12 @@ def offer_accept(*, offer: Offer, actor: Actor) -> Route:
             Offer.objects.select_for_update(of=("self",)).select_related("driver").get(pk=offer.pk)
         )
         now = clock.now()
+        # The winner withdraws every other pending offer, so a loser finds its offer withdrawn.
+        if offer.status == Offer.Status.WITHDRAWN and route.driver_id not in (
+            None,
+            offer.driver_id,
+        ):
+            raise RouteError("Another driver took this route first.")
         if offer.status != Offer.Status.PENDING:
             raise RouteError("This offer is no longer open.")
         if now >= offer.expires_at:
@@ -380,6 +388,7 @@ def route_arrive_at_mall(*, route: Route, actor: Actor) -> Route:
     check_route_actor(actor, route, driver_action=True)
     with transaction.atomic():
         route = _lock_route(route)
+        check_route_actor(actor, route, driver_action=True)  # the caller's copy may be stale
         return _route_move(route=route, to=RS.PICKING_UP, actor=actor, note="Arrived at the mall")
 
 
@@ -390,17 +399,20 @@ def route_release(*, route: Route, actor: Actor, reason: str) -> Route:
         raise RouteError("Say why the route is dropped.")
     with transaction.atomic():
         route = _lock_route(route)
+        check_route_actor(actor, route, driver_action=True)  # the caller's copy may be stale
         if any(o.status in _COLLECTED for o in route_orders(route)):
             raise RouteError("Orders were already collected: deliver or return them first.")
-        driver_id = route.driver_id
-        _route_move(
-            route=route, to=RS.PLANNED, actor=actor, note=reason, driver=None, accepted_at=None
-        )
-        PayLine.objects.filter(route=route, driver_id=driver_id).update(driver=None)
-        Offer.objects.filter(route=route, status=Offer.Status.ACCEPTED).update(
-            status=Offer.Status.WITHDRAWN
-        )
-        return route
+        return _release_locked(route=route, actor=actor, reason=reason)
+
+
+def _release_locked(*, route: Route, actor: Actor, reason: str) -> Route:
+    driver_id = route.driver_id
+    _route_move(route=route, to=RS.PLANNED, actor=actor, note=reason, driver=None, accepted_at=None)
+    PayLine.objects.filter(route=route, driver_id=driver_id).update(driver=None)
+    Offer.objects.filter(route=route, status=Offer.Status.ACCEPTED).update(
+        status=Offer.Status.WITHDRAWN
+    )
+    return route
 
 
 def route_cancel(*, route: Route, actor: Actor, reason: str) -> Route:
@@ -500,11 +512,30 @@ def driver_review(*, driver: Driver, actor: Actor, status: str, reason: str = ""
             driver.is_online = False
             driver.online_mall = None
             fields += ["is_online", "online_mall"]
-            Offer.objects.filter(driver=driver, status=Offer.Status.PENDING).update(
-                status=Offer.Status.WITHDRAWN, responded_at=clock.now()
-            )
         driver.save(update_fields=fields)
+        if status != Driver.Status.APPROVED:
+            _withdraw_open_offers(driver=driver, actor=actor)
+            for route in Route.objects.filter(driver=driver, status__in=Route.HELD_STATUSES):
+                # Nothing collected yet: the route goes back to be offered to someone else.
+                # With goods on board ops must finish it (reassign or deliver), so it stays.
+                if not any(o.status in _COLLECTED for o in route_orders(route)):
+                    _release_locked(
+                        route=_lock_route(route), actor=actor, reason=f"Driver {status}"
+                    )
         return driver
+
+
+def _withdraw_open_offers(*, driver: Driver, actor: Actor) -> None:
+    """Pull back a driver's open offers; routes left with no open offer return to planned."""
+    now = clock.now()
+    for offer_id, route_id in Offer.objects.filter(
+        driver=driver, status=Offer.Status.PENDING
+    ).values_list("pk", "route_id"):
+        # Route before offer, the order offer_accept locks them in, so the two can't deadlock.
+        _lock_route(route_id)
+        offer = Offer.objects.select_for_update(of=("self",)).get(pk=offer_id)
+        if offer.status == Offer.Status.PENDING:
+            _offer_close(offer=offer, status=Offer.Status.WITHDRAWN, actor=actor, at=now)
 
 
 def driver_go_online(
@@ -543,9 +574,7 @@ def driver_go_offline(*, driver: Driver) -> Driver:
         driver.is_online = False
         driver.online_mall = None
         driver.save(update_fields=["is_online", "online_mall"])
-        Offer.objects.filter(driver=driver, status=Offer.Status.PENDING).update(
-            status=Offer.Status.WITHDRAWN, responded_at=clock.now()
-        )
+        _withdraw_open_offers(driver=driver, actor=Actor.driver(driver.user))
         return driver
 
 

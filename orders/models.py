@@ -53,7 +53,14 @@ class Shopper(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shopper"
     )
+
+    class Notify(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+        BOTH = "both", "Email and text"
+
     phone = models.CharField(max_length=32, blank=True)
+    notify_by = models.CharField(max_length=8, choices=Notify.choices, default=Notify.BOTH)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -150,6 +157,13 @@ class Order(models.Model):
     picked_up_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
+    attention = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Why ops should look at this order now (slow to accept, promise at risk).",
+    )
+    attention_since = models.DateTimeField(null=True, blank=True)
+
     delivery_pin = models.CharField(max_length=4, default=new_delivery_pin)
     tracking_token = models.CharField(max_length=32, unique=True, default=new_tracking_token)
     updated_at = models.DateTimeField(auto_now=True)
@@ -207,6 +221,7 @@ class OrderLine(models.Model):
     title = models.CharField(max_length=200)
     unit_price_cents = models.PositiveIntegerField()
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    picked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -267,3 +282,36 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class Quote(models.Model):
+    """What Mallrun promised for one store, one address and a basket, for 15 minutes.
+
+    Kept so the API can place an order from a quote id, and so a promise can be audited.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="quotes")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    items = models.JSONField(default=list, help_text="[[product_id, quantity], …]")
+    eligible = models.BooleanField()
+    reasons = models.JSONField(default=list, help_text="[{code, message}, …] when not eligible")
+    fee_cents = models.PositiveIntegerField(default=0)
+    distance_km = models.DecimalField(max_digits=6, decimal_places=2)
+    ready_by = models.DateTimeField(null=True, blank=True)
+    promised_by = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(eligible=False) | Q(promised_by__isnull=False),
+                name="quote_eligible_has_promise",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Quote {self.pk} · {self.store}"

@@ -95,8 +95,10 @@ def notify_shopper(event: OrderEvent) -> bool:
         return False
     subject, body = message
     order = event.order
-    if order.recipient_email:
+    choice = order.shopper.notify_by if order.shopper_id else "both"
+    if order.recipient_email and choice in ("email", "both"):
         send_mail(subject, body, None, [order.recipient_email])
-    send_sms(order.recipient_phone, body)
+    if choice in ("sms", "both"):
+        send_sms(order.recipient_phone, body)
     log.info("notified shopper of %s: %s", order.number, subject)
     return True

@@ -1,16 +1,37 @@
 """django-q2 entry points for orders: take ids, load rows, call a service. Nothing else."""
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 from django_q.tasks import async_task
 
 from orders.models import OrderEvent
 from orders.notifications import notify_shopper
 
+_quiet = contextvars.ContextVar("mallrun_quiet_side_effects", default=False)
+
+
+@contextlib.contextmanager
+def side_effects_muted() -> Iterator[None]:
+    """For bulk loads of history (demo data, simulator set-up): events are written, but no
+    messages go out for them."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
 
 def enqueue_order_event(event_id: int) -> None:
     """Called on commit of every order change: the slow side effects run in the worker."""
+    if _quiet.get():
+        return
     async_task("orders.tasks.order_event_fanout", event_id, task_name=f"order-event-{event_id}")
 
 
 def order_event_fanout(event_id: int) -> None:
-    event = OrderEvent.objects.select_related("order__store__mall").get(pk=event_id)
+    event = OrderEvent.objects.select_related("order__store__mall", "order__shopper").get(
+        pk=event_id
+    )
     notify_shopper(event)

@@ -233,3 +233,25 @@ class Stock(models.Model):
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+
+class DeliveryFeeTier(models.Model):
+    """Extra delivery fee by distance from the mall: the first tier that reaches the address.
+
+    The fee a shopper pays is the mall's base fee plus the tier's extra; with no tiers, the
+    base fee alone.
+    """
+
+    mall = models.ForeignKey(Mall, on_delete=models.CASCADE, related_name="fee_tiers")
+    up_to_km = models.DecimalField(max_digits=5, decimal_places=1)
+    extra_cents = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["mall", "up_to_km"]
+        constraints = [
+            models.UniqueConstraint(fields=["mall", "up_to_km"], name="fee_tier_once_per_distance"),
+            models.CheckConstraint(condition=Q(up_to_km__gt=0), name="fee_tier_distance_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mall}: up to {self.up_to_km} km +{self.extra_cents / 100:.2f}"

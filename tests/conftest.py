@@ -127,7 +127,8 @@ def advance(driver, system):
     """Move an order along its life through the services, as the system and `driver`.
 
     `advance(order, "picked_up")` plans a one-order route, offers it to `driver`, who accepts,
-    and confirms the pick-up; the refreshed order is returned.
+    and confirms the pick-up; the refreshed order is returned. It carries on from wherever
+    the order is.
     """
     from drivers.services import offer_accept, route_offer, route_plan
     from orders import services as s
@@ -165,7 +166,10 @@ def advance(driver, system):
     }
 
     def _advance(order, status):
-        for step in paths[status]:
+        order.refresh_from_db()
+        done = paths[order.status]
+        assert paths[status][: len(done)] == done, f"can't go from {order.status} to {status}"
+        for step in paths[status][len(done) :]:
             order.refresh_from_db()
             steps[step](order)
         order.refresh_from_db()

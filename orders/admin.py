@@ -1,0 +1,389 @@
+"""Operations admin for orders: read the life of an order, cancel through the service.
+
+Orders are created by checkout and moved only by `orders.services`: here the status and
+history are read-only, there is no "add order", and the cancel action calls `order_cancel`.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
+
+from orders.models import (
+    Address,
+    IdempotencyKey,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Quote,
+    Shopper,
+)
+from orders.permissions import Actor
+from orders.services import OrderError, order_cancel
+from retailers import clock
+from retailers.admin import (
+    BOTH_LOCATIONS,
+    ChangedFieldsOnlyMixin,
+    ViewOnlyAdminMixin,
+    ViewOnlyInline,
+    dollars,
+    local_time,
+    with_reason,
+)
+
+Status = Order.Status
+
+
+# --- Shoppers and addresses ---------------------------------------------------------------
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+    show_change_link = True
+    fields = ["label", "line1", "line2", "city", "state", "zip_code", "latitude", "longitude"]
+
+
+@admin.register(Shopper)
+class ShopperAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "phone", "created_at"]
+    list_select_related = ["user"]
+    search_fields = [
+        "user__username",
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "phone",
+    ]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "created_at"
+    inlines = [AddressInline]
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, obj):
+        return obj.user.email
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ["one_line", "label", "shopper", "zip_code", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["shopper__user"]
+    search_fields = ["line1", "city", "zip_code", "shopper__user__email", "shopper__phone"]
+    autocomplete_fields = ["shopper"]
+    date_hierarchy = "created_at"
+
+
+# --- Orders -------------------------------------------------------------------------------
+
+
+class OrderLineInline(ViewOnlyInline):
+    model = OrderLine
+    fields = ["product", "sku", "title", "quantity", "unit_price", "line_total"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+    @admin.display(description="Unit price")
+    def unit_price(self, obj):
+        return dollars(obj.unit_price_cents)
+
+    @admin.display(description="Line total")
+    def line_total(self, obj):
+        return dollars(obj.line_total_cents)
+
+
+class OrderEventInline(ViewOnlyInline):
+    model = OrderEvent
+    fields = ["created_local", "from_status", "to_status", "actor_kind", "actor_display", "note"]
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order__store__mall")
+
+    @admin.display(description="When (local)")
+    def created_local(self, obj):
+        return local_time(obj.created_at, obj.order.store.mall)
+
+    @admin.display(description="Who")
+    def actor_display(self, obj):
+        return obj.actor_display
+
+
+class LateFilter(admin.SimpleListFilter):
+    """Open orders past their promise: what ops chase first."""
+
+    title = "promise"
+    parameter_name = "promise"
+
+    def lookups(self, request, model_admin):
+        return [("late", "Late (open, past promise)"), ("on_time", "Open, on time")]
+
+    def queryset(self, request, queryset):
+        now = clock.now()
+        if self.value() == "late":
+            return queryset.filter(status__in=Order.OPEN_STATUSES, promised_by__lt=now)
+        if self.value() == "on_time":
+            return queryset.filter(status__in=Order.OPEN_STATUSES, promised_by__gte=now)
+        return queryset
+
+
+@admin.register(Order)
+class OrderAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "status",
+        "store",
+        "mall",
+        "placed_local",
+        "promised_local",
+        "total",
+        "recipient_name",
+        "channel",
+    ]
+    list_filter = ["status", LateFilter, "channel", "store__mall", "store__retailer"]
+    list_select_related = ["store__mall"]
+    search_fields = [
+        "number",
+        "recipient_name",
+        "recipient_email",
+        "recipient_phone",
+        "external_ref",
+        "partner",
+        "shopper__user__email",
+        "store__name",
+    ]
+    date_hierarchy = "placed_at"
+    inlines = [OrderLineInline, OrderEventInline]
+    actions = ["cancel_selected_orders"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "number",
+                    "status",
+                    "status_reason",
+                    "store",
+                    "mall",
+                    "channel",
+                    "partner",
+                    "external_ref",
+                    "group",
+                ]
+            },
+        ),
+        (
+            "Recipient",
+            {
+                "fields": [
+                    "shopper",
+                    "address",
+                    "recipient_name",
+                    "recipient_phone",
+                    "recipient_email",
+                    "delivery_pin",
+                ]
+            },
+        ),
+        ("Money", {"fields": ["subtotal", "fee", "tip", "total"]}),
+        (
+            "Times (mall's local zone)",
+            {
+                "fields": [
+                    "placed_local",
+                    "promised_local",
+                    "prep_minutes",
+                    "ready_by_local",
+                    "ready_local",
+                    "picked_up_local",
+                    "delivered_local",
+                ]
+            },
+        ),
+        ("Delivery", {"fields": ["bags", "route_link"]}),
+    ]
+    # Only the recipient's contact details are editable; everything else is the services'.
+    readonly_fields = [
+        "number",
+        "status",
+        "status_reason",
+        "store",
+        "mall",
+        "channel",
+        "partner",
+        "external_ref",
+        "group",
+        "shopper",
+        "address",
+        "delivery_pin",
+        "subtotal",
+        "fee",
+        "tip",
+        "total",
+        "placed_local",
+        "promised_local",
+        "prep_minutes",
+        "ready_by_local",
+        "ready_local",
+        "picked_up_local",
+        "delivered_local",
+        "bags",
+        "route_link",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("store__mall")
+
+    def has_add_permission(self, request):
+        return False  # orders come from checkout
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting would strand reserved stock and history: cancel instead
+
+    @admin.display(description="Mall", ordering="store__mall__name")
+    def mall(self, obj):
+        return obj.store.mall
+
+    @admin.display(description="Placed (local)", ordering="placed_at")
+    def placed_local(self, obj):
+        return local_time(obj.placed_at, obj.store.mall)
+
+    @admin.display(description="Promised by (local)", ordering="promised_by")
+    def promised_local(self, obj):
+        return local_time(obj.promised_by, obj.store.mall)
+
+    @admin.display(description="Ready by (local)")
+    def ready_by_local(self, obj):
+        return local_time(obj.ready_by, obj.store.mall)
+
+    @admin.display(description="Ready at (local)")
+    def ready_local(self, obj):
+        return local_time(obj.ready_at, obj.store.mall)
+
+    @admin.display(description="Picked up (local)")
+    def picked_up_local(self, obj):
+        return local_time(obj.picked_up_at, obj.store.mall)
+
+    @admin.display(description="Delivered (local)")
+    def delivered_local(self, obj):
+        return local_time(obj.delivered_at, obj.store.mall)
+
+    @admin.display(description="Subtotal")
+    def subtotal(self, obj):
+        return dollars(obj.subtotal_cents)
+
+    @admin.display(description="Fee")
+    def fee(self, obj):
+        return dollars(obj.fee_cents)
+
+    @admin.display(description="Tip")
+    def tip(self, obj):
+        return dollars(obj.tip_cents)
+
+    @admin.display(description="Total", ordering="total_cents")
+    def total(self, obj):
+        return dollars(obj.total_cents)
+
+    @admin.display(description="Route")
+    def route_link(self, obj):
+        from drivers.services import route_for_order
+
+        route = route_for_order(obj)
+        if route is None:
+            return "Not on a live route"
+        url = reverse("admin:drivers_route_change", args=[route.pk])
+        return format_html('<a href="{}">Route {} ({})</a>', url, route.pk, route.status)
+
+    @admin.action(description="Cancel selected orders…", location=BOTH_LOCATIONS)
+    def cancel_selected_orders(self, request, queryset):
+        return with_reason(
+            self,
+            request,
+            queryset,
+            action="cancel_selected_orders",
+            title="Cancel orders",
+            button="Cancel these orders",
+            apply=lambda order, reason: order_cancel(
+                order=order, actor=Actor.ops(request.user), reason=reason
+            ),
+            errors=(OrderError, PermissionDenied),
+            done="cancelled",
+        )
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["order", "sku", "title", "quantity", "unit_price", "line_total"]
+    list_select_related = ["order"]
+    search_fields = ["=order__number", "sku", "title"]
+    list_filter = ["order__store__mall"]
+
+    @admin.display(description="Unit price", ordering="unit_price_cents")
+    def unit_price(self, obj):
+        return dollars(obj.unit_price_cents)
+
+    @admin.display(description="Line total")
+    def line_total(self, obj):
+        return dollars(obj.line_total_cents)
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "order",
+        "from_status",
+        "to_status",
+        "actor_kind",
+        "actor_label",
+        "created_local",
+        "note",
+    ]
+    list_filter = ["to_status", "actor_kind", "order__store__mall"]
+    list_select_related = ["order__store__mall"]
+    search_fields = ["=order__number", "actor_label", "note"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="When (local)", ordering="created_at")
+    def created_local(self, obj):
+        return local_time(obj.created_at, obj.order.store.mall)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: deleting a key would let a retried request place a second order."""
+
+    list_display = ["scope", "key", "group", "response_status", "created_at"]
+    list_filter = ["response_status"]
+    search_fields = ["scope", "key"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Quote)
+class QuoteAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: a quote is what was promised at the time."""
+
+    list_display = [
+        "id",
+        "store",
+        "eligible",
+        "fee",
+        "distance_km",
+        "promised_local",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = ["eligible", "store__mall"]
+    list_select_related = ["store__mall"]
+    search_fields = ["id", "store__name"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Fee", ordering="fee_cents")
+    def fee(self, obj):
+        return dollars(obj.fee_cents)
+
+    @admin.display(description="Promised by (local)", ordering="promised_by")
+    def promised_local(self, obj):
+        return local_time(obj.promised_by, obj.store.mall)
