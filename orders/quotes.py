@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q, prefetch_related_objects
 
 from orders.models import Order, Quote
 from retailers import clock
@@ -80,15 +80,19 @@ def fee_for(store: Store, distance_km: float) -> int:
 
 
 def _round_up(moment: dt.datetime, minutes: int = 5) -> dt.datetime:
-    moment = moment.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    return moment + dt.timedelta(minutes=(-moment.minute) % minutes)
+    whole = moment.replace(second=0, microsecond=0)
+    if whole != moment:
+        whole += dt.timedelta(minutes=1)
+    return whole + dt.timedelta(minutes=(-whole.minute) % minutes)
 
 
-def _driver_wait_minutes(store: Store, at: dt.datetime) -> int | None:
+_UNSET = object()
+
+
+def _driver_wait_minutes(mall, at: dt.datetime) -> int | None:
     """Minutes until a driver can be expected at the mall; None when nobody is delivering."""
     from drivers.models import BlockBooking, Driver, Route
 
-    mall = store.mall
     on_block = BlockBooking.objects.filter(
         status=BlockBooking.Status.BOOKED,
         block__mall=mall,
@@ -166,8 +170,14 @@ def quote_compute(
     longitude: float,
     items: Sequence[Sequence[int]] = (),
     at: dt.datetime | None = None,
+    queue: int | None = None,
+    driver_wait=_UNSET,
 ) -> Promise:
-    """Answer eligibility (with every reason that applies), fee and promised time."""
+    """Answer eligibility (with every reason that applies), fee and promised time.
+
+    `queue` and `driver_wait` may be passed in by `promises_for_stores`, which computes them
+    once for many stores.
+    """
     at = at or clock.now()
     mall = store.mall
     local_now = mall.local(at)
@@ -187,7 +197,7 @@ def quote_compute(
             {
                 "code": Reason.OUTSIDE_RADIUS,
                 "message": f"This address is {distance:.1f} km from {mall.name}, outside its "
-                f"{mall.service_radius_km:g} km delivery area.",
+                f"{float(mall.service_radius_km):g} km delivery area.",
             }
         )
     if store.is_paused(at):
@@ -217,7 +227,8 @@ def quote_compute(
         )
     reasons.extend(_stock_reasons(store, items))
 
-    driver_wait = _driver_wait_minutes(store, at)
+    if driver_wait is _UNSET:
+        driver_wait = _driver_wait_minutes(mall, at)
     if driver_wait is None:
         reasons.append(
             {
@@ -226,9 +237,8 @@ def quote_compute(
             }
         )
         driver_wait = 0
-    queue = Order.objects.filter(
-        store=store, status__in=[Order.Status.PLACED, Order.Status.ACCEPTED]
-    ).count()
+    if queue is None:
+        queue = _queues([store]).get(store.pk, 0)
     queue_minutes = queue * settings.MALLRUN_QUEUE_MINUTES_PER_ORDER
     ready_minutes = queue_minutes + store.prep_minutes
     leg = travel(mall.latitude, mall.longitude, latitude, longitude)
@@ -256,7 +266,7 @@ def quote_compute(
             }
         )
     if mall.local(promised_by).date() != local_now.date() and not any(
-        r["code"] == Reason.PAST_CUTOFF for r in reasons
+        r["code"] in (Reason.PAST_CUTOFF, Reason.OUTSIDE_RADIUS) for r in reasons
     ):
         reasons.append(
             {
@@ -268,6 +278,45 @@ def quote_compute(
         promise.ready_by = ready_by
         promise.promised_by = promised_by
     return promise
+
+
+def _queues(stores: Sequence[Store]) -> dict[int, int]:
+    """Orders each store still has to prepare (placed or accepted)."""
+    return dict(
+        Order.objects.filter(
+            store__in=stores, status__in=[Order.Status.PLACED, Order.Status.ACCEPTED]
+        )
+        .values("store")
+        .annotate(n=Count("id"))
+        .values_list("store", "n")
+    )
+
+
+def promises_for_stores(
+    stores: Sequence[Store], *, latitude: float, longitude: float, at: dt.datetime | None = None
+) -> dict[int, Promise]:
+    """Promises for a page of stores in a fixed number of queries (stores should come with
+    `hours` and `mall__fee_tiers` prefetched)."""
+    at = at or clock.now()
+    stores = list(stores)
+    # Opening hours, closures and fee tiers are read per store: fetched once for the page.
+    prefetch_related_objects(stores, "hours", "closures", "mall__fee_tiers")
+    queues = _queues(stores)
+    waits = {}
+    for store in stores:
+        if store.mall_id not in waits:
+            waits[store.mall_id] = _driver_wait_minutes(store.mall, at)
+    return {
+        store.pk: quote_compute(
+            store=store,
+            latitude=latitude,
+            longitude=longitude,
+            at=at,
+            queue=queues.get(store.pk, 0),
+            driver_wait=waits[store.mall_id],
+        )
+        for store in stores
+    }
 
 
 def quote_create(
