@@ -12,6 +12,9 @@ from django.utils.html import format_html
 from drivers.models import (
     Block,
     BlockBooking,
+    DispatchDecision,
+    DispatchLock,
+    DispatchRun,
     Driver,
     Offer,
     PayLine,
@@ -528,3 +531,83 @@ class PayLineAdmin(admin.ModelAdmin):
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
         return dollars(obj.amount_cents)
+
+
+# --- Dispatch log ---------------------------------------------------------------------------
+
+
+class DispatchDecisionInline(ViewOnlyInline):
+    model = DispatchDecision
+    fields = ["kind", "route", "driver", "order", "detail", "created_at"]
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("route", "driver__user", "order")
+
+
+@admin.register(DispatchRun)
+class DispatchRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Every dispatch cycle and its decisions, written only by drivers.dispatch."""
+
+    list_display = [
+        "__str__",
+        "mall",
+        "started_local",
+        "trigger",
+        "outcome",
+        "policy",
+        "method",
+        "orders_considered",
+        "routes_planned",
+        "offers_made",
+        "offers_expired",
+        "routes_waiting",
+        "solve_ms",
+        "cycle_ms",
+    ]
+    list_filter = ["outcome", "method", "policy", "mall"]
+    list_select_related = ["mall"]
+    search_fields = ["=id", "trigger", "fallback_reason", "note"]
+    date_hierarchy = "started_at"
+    inlines = [DispatchDecisionInline]
+    readonly_fields = [
+        "mall",
+        "trigger",
+        "outcome",
+        "policy",
+        "method",
+        "fallback_reason",
+        "time_limit_ms",
+        "orders_considered",
+        "routes_planned",
+        "planned_km",
+        "offers_made",
+        "offers_expired",
+        "routes_waiting",
+        "solve_ms",
+        "cycle_ms",
+        "note",
+        "started_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="Started (local)", ordering="started_at")
+    def started_local(self, obj):
+        return local_time(obj.started_at, obj.mall)
+
+
+@admin.register(DispatchDecision)
+class DispatchDecisionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["run", "kind", "route", "driver", "order", "detail", "created_at"]
+    list_filter = ["kind", "run__mall"]
+    list_select_related = ["run__mall", "route", "driver__user", "order"]
+    search_fields = ["=run__id", "=route__id", "order__number", "driver__user__username", "detail"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(DispatchLock)
+class DispatchLockAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["mall", "holder", "locked_until", "claimed_at", "rerun"]
+    list_select_related = ["mall"]

@@ -47,6 +47,12 @@ class Driver(models.Model):
     last_longitude = models.FloatField(null=True, blank=True)
     last_located_at = models.DateTimeField(null=True, blank=True)
     idle_since = models.DateTimeField(null=True, blank=True)
+    offline_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the system last set this driver offline."
+    )
+    consented_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the driver agreed to the terms and background check."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -175,6 +181,7 @@ class RouteStop(models.Model):
     class Kind(models.TextChoices):
         PICKUP = "pickup", "Pick-up"
         DROPOFF = "dropoff", "Drop-off"
+        RETURN = "return", "Return to store"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -196,6 +203,9 @@ class RouteStop(models.Model):
     planned_arrival = models.DateTimeField(null=True, blank=True)
     arrived_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    wrong_pin_attempts = models.PositiveSmallIntegerField(default=0)
+    fail_reason = models.CharField(max_length=200, blank=True)
+    fail_photo = models.ImageField(upload_to="failed/", blank=True)
 
     class Meta:
         ordering = ["route", "sequence"]
@@ -203,7 +213,8 @@ class RouteStop(models.Model):
             models.UniqueConstraint(fields=["route", "sequence"], name="stop_sequence_unique"),
             models.CheckConstraint(
                 condition=(Q(kind="pickup", store__isnull=False, order__isnull=True))
-                | Q(kind="dropoff", order__isnull=False),
+                | Q(kind="dropoff", order__isnull=False)
+                | Q(kind="return", store__isnull=False, order__isnull=False),
                 name="stop_kind_fields",
             ),
             # An order rides on at most one live route at a time.
@@ -328,3 +339,93 @@ class PayLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.amount_cents / 100:.2f}"
+
+
+# --- Dispatch (drivers/dispatch) ----------------------------------------------------------
+
+
+class DispatchLock(models.Model):
+    """One row per mall: a cycle runs only while it holds the lease.
+
+    Claimed with a conditional UPDATE (free or lease expired → mine) whose row count says who
+    won, so it works the same on PostgreSQL and SQLite; a crashed worker's lease runs out.
+    """
+
+    mall = models.OneToOneField(Mall, on_delete=models.CASCADE, related_name="dispatch_lock")
+    holder = models.CharField(max_length=64, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    rerun = models.BooleanField(
+        default=False, help_text="Something changed while a cycle ran: run once more."
+    )
+
+    def __str__(self) -> str:
+        return f"Dispatch lock · {self.mall}"
+
+
+class DispatchRun(models.Model):
+    """One dispatch cycle at a mall: what it found, how it planned, how long it took."""
+
+    class Outcome(models.TextChoices):
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped (another cycle holds the mall)"
+        FAILED = "failed", "Failed"
+
+    mall = models.ForeignKey(Mall, on_delete=models.CASCADE, related_name="dispatch_runs")
+    trigger = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.DONE)
+    policy = models.CharField(max_length=32, help_text="The policy asked for.")
+    method = models.CharField(max_length=32, blank=True, help_text="What produced the routes.")
+    fallback_reason = models.CharField(max_length=300, blank=True)
+    time_limit_ms = models.PositiveIntegerField(default=0)
+    orders_considered = models.PositiveIntegerField(default=0)
+    routes_planned = models.PositiveIntegerField(default=0)
+    offers_made = models.PositiveIntegerField(default=0)
+    offers_expired = models.PositiveIntegerField(default=0)
+    routes_waiting = models.PositiveIntegerField(default=0)
+    planned_km = models.DecimalField(max_digits=9, decimal_places=2, default=0)
+    solve_ms = models.PositiveIntegerField(default=0)
+    cycle_ms = models.PositiveIntegerField(default=0)
+    note = models.TextField(blank=True)
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Dispatch {self.pk} · {self.mall} ({self.outcome})"
+
+
+class DispatchDecision(models.Model):
+    """One decision of a cycle, in order: planned, offered to whom, boosted, waiting…"""
+
+    class Kind(models.TextChoices):
+        PLANNED = "planned", "Route planned"
+        REPLANNED = "replanned", "Route dissolved for re-planning"
+        OFFERED = "offered", "Offered"
+        BOOSTED = "boosted", "Pay boosted"
+        EXPIRED = "expired", "Offer expired"
+        WAITING = "waiting", "No driver: route waits"
+        AT_RISK = "at_risk", "Order flagged at risk"
+        ERROR = "error", "Refused"
+
+    run = models.ForeignKey(DispatchRun, on_delete=models.CASCADE, related_name="decisions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    route = models.ForeignKey(
+        Route, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    driver = models.ForeignKey(
+        Driver, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.detail}"

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from drivers.models import (
     Block,
@@ -27,6 +27,7 @@ from drivers.models import (
 )
 from orders.models import Order
 from orders.permissions import Actor, check_offer_answer, check_ops, check_route_actor
+from orders.services import NO_DRIVER, order_clear_attention
 from retailers import clock
 from retailers.geo import road_km, travel_minutes
 from retailers.models import Mall
@@ -235,7 +236,7 @@ def _write_pay_lines(*, route: Route, drop_offs: int, km: float, at: dt.datetime
             PayLine(
                 route=route,
                 kind=PayLine.Kind.PER_STOP,
-                description=f"{drop_offs} drop-offs",
+                description=f"{drop_offs} × {mall.pay_per_stop_cents / 100:.2f}",
                 amount_cents=mall.pay_per_stop_cents * drop_offs,
                 created_at=at,
             ),
@@ -335,6 +336,7 @@ def offer_accept(*, offer: Offer, actor: Actor) -> Route:
                 accepted_at=now,
             )
             PayLine.objects.filter(route=route, driver__isnull=True).update(driver=driver)
+            order_clear_attention(orders=route_orders(route), prefix=NO_DRIVER)
             Driver.objects.filter(pk=driver.pk).update(idle_since=None)
     if expired:
         raise RouteError("This offer expired.")
@@ -358,6 +360,14 @@ def _offer_close(
         )
 
 
+def _dispatch_soon(*, route_id: int, reason: str) -> None:
+    """Once this change commits, the route's mall runs its dispatch cycle (next driver)."""
+    from drivers.dispatch.triggers import dispatch_after_commit
+
+    mall_id = Route.objects.filter(pk=route_id).values_list("mall_id", flat=True).get()
+    dispatch_after_commit(mall_id, reason=reason)
+
+
 def offer_decline(*, offer: Offer, actor: Actor, reason: str = "") -> Offer:
     """The driver says no; the route goes back to planned when nobody else holds an offer."""
     check_offer_answer(actor, offer)
@@ -368,6 +378,7 @@ def offer_decline(*, offer: Offer, actor: Actor, reason: str = "") -> Offer:
         _offer_close(
             offer=offer, status=Offer.Status.DECLINED, actor=actor, at=clock.now(), reason=reason
         )
+        _dispatch_soon(route_id=offer.route_id, reason="offer declined")
         return offer
 
 
@@ -380,7 +391,31 @@ def offer_expire(*, offer: Offer, actor: Actor | None = None) -> bool:
         if offer.status != Offer.Status.PENDING or now < offer.expires_at:
             return False
         _offer_close(offer=offer, status=Offer.Status.EXPIRED, actor=actor, at=now)
+        _dispatch_soon(route_id=offer.route_id, reason="offer expired")
+        _offline_after_missed_offers(driver_id=offer.driver_id)
         return True
+
+
+def _offline_after_missed_offers(*, driver_id: int) -> None:
+    """A driver who let several offers in a row run out is probably not looking: offline."""
+    limit = settings.MALLRUN_MISSED_OFFERS_BEFORE_OFFLINE
+    last = list(
+        Offer.objects.filter(driver_id=driver_id)
+        .exclude(status=Offer.Status.PENDING)
+        .exclude(status=Offer.Status.WITHDRAWN)
+        .order_by("-created_at", "-id")
+        .values_list("status", flat=True)[:limit]
+    )
+    if len(last) == limit and all(s == Offer.Status.EXPIRED for s in last):
+        driver = Driver.objects.select_for_update(of=("self",)).get(pk=driver_id)
+        if driver.is_online:
+            driver.is_online = False
+            driver.online_mall = None
+            driver.offline_reason = (
+                f"You missed {limit} offers in a row, so we set you offline. "
+                "Go online again when you're ready to drive."
+            )
+            driver.save(update_fields=["is_online", "online_mall", "offline_reason"])
 
 
 def route_arrive_at_mall(*, route: Route, actor: Actor) -> Route:
@@ -402,6 +437,7 @@ def route_release(*, route: Route, actor: Actor, reason: str) -> Route:
         check_route_actor(actor, route, driver_action=True)  # the caller's copy may be stale
         if any(o.status in _COLLECTED for o in route_orders(route)):
             raise RouteError("Orders were already collected: deliver or return them first.")
+        _dispatch_soon(route_id=route.pk, reason="route dropped")
         return _release_locked(route=route, actor=actor, reason=reason)
 
 
@@ -457,7 +493,9 @@ def route_remove_order(*, order: Order, actor: Actor) -> None:
         route_sync(route=route, actor=actor)
 
 
-def stop_finish(*, route: Route, order: Order, failed: bool) -> None:
+def stop_finish(*, route: Route, order: Order, failed: bool, reason: str = "") -> None:
+    """Close the order's drop-off. Delivered: the driver earns the order's tip. Failed: the
+    route gains a return-to-store stop, closed when the store receives the goods."""
     now = clock.now()
     RouteStop.objects.filter(route=route, order=order, kind="dropoff").exclude(
         status=RouteStop.Status.CANCELLED
@@ -465,7 +503,45 @@ def stop_finish(*, route: Route, order: Order, failed: bool) -> None:
         status=RouteStop.Status.FAILED if failed else RouteStop.Status.DONE,
         completed_at=now,
         arrived_at=now,
+        fail_reason=reason[:200] if failed else "",
     )
+    if failed:
+        last = route.stops.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+        RouteStop.objects.create(
+            route=route,
+            sequence=last + 1,
+            kind=RouteStop.Kind.RETURN,
+            store=order.store,
+            order=order,
+        )
+    elif order.tip_cents and route.driver_id:
+        PayLine.objects.create(
+            route=route,
+            driver_id=route.driver_id,
+            order=order,
+            kind=PayLine.Kind.TIP,
+            description=order.number,
+            amount_cents=order.tip_cents,
+            created_at=now,
+        )
+
+
+def stop_return_received(*, route: Route | None, order: Order) -> None:
+    """The store has the failed delivery back: its return stop is done."""
+    if route is None:
+        return
+    RouteStop.objects.filter(
+        route=route, order=order, kind=RouteStop.Kind.RETURN, status=RouteStop.Status.PENDING
+    ).update(status=RouteStop.Status.DONE, completed_at=clock.now())
+
+
+def stop_record_wrong_pin(*, route: Route, order: Order) -> int:
+    """Count a wrong PIN at the door (kept even though the delivery itself was refused)."""
+    RouteStop.objects.filter(route=route, order=order, kind=RouteStop.Kind.DROPOFF).exclude(
+        status=RouteStop.Status.CANCELLED
+    ).update(wrong_pin_attempts=F("wrong_pin_attempts") + 1)
+    stop = RouteStop.objects.filter(route=route, order=order, kind=RouteStop.Kind.DROPOFF).first()
+    return stop.wrong_pin_attempts if stop else 0
 
 
 def route_sync(*, route: Route | None, actor: Actor) -> None:
@@ -556,7 +632,8 @@ def driver_go_online(
         driver.is_online = True
         driver.online_mall = mall
         driver.idle_since = driver.idle_since or now
-        fields = ["is_online", "online_mall", "idle_since"]
+        driver.offline_reason = ""
+        fields = ["is_online", "online_mall", "idle_since", "offline_reason"]
         if latitude is not None and longitude is not None:
             driver.last_latitude, driver.last_longitude, driver.last_located_at = (
                 latitude,
@@ -600,3 +677,75 @@ def block_book(*, block: Block, driver: Driver) -> BlockBooking:
         if overlapping.exists():
             raise DriverError("You already have a block at that time.")
         return BlockBooking.objects.create(block=block, driver=driver, booked_at=now)
+
+
+def driver_apply(
+    *,
+    user,
+    phone: str,
+    vehicle_type: str,
+    capacity_bags: int,
+    plate: str,
+    home_mall: Mall | None,
+    licence_photo=None,
+    consent: bool,
+) -> Driver:
+    """A person applies to drive: the application waits for ops to approve it."""
+    if not consent:
+        raise DriverError("You must agree to the terms and the background check to apply.")
+    if Driver.objects.filter(user=user).exists():
+        raise DriverError("You have already applied.")
+    return Driver.objects.create(
+        user=user,
+        phone=phone,
+        vehicle_type=vehicle_type,
+        capacity_bags=capacity_bags,
+        plate=plate.upper(),
+        home_mall=home_mall,
+        licence_photo=licence_photo or "",
+        consented_at=clock.now(),
+        status=Driver.Status.PENDING,
+    )
+
+
+def driver_locate(*, driver: Driver, latitude: float, longitude: float) -> None:
+    """The phone's latest position (sent while the driver's page is open)."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise DriverError("That location is not valid.")
+    Driver.objects.filter(pk=driver.pk).update(
+        last_latitude=latitude, last_longitude=longitude, last_located_at=clock.now()
+    )
+
+
+def block_forfeit(*, booking: BlockBooking, driver: Driver) -> BlockBooking:
+    """Give a booked block back, up to the cut-off before it starts."""
+    with transaction.atomic():
+        booking = (
+            BlockBooking.objects.select_for_update(of=("self",))
+            .select_related("block")
+            .get(pk=booking.pk)
+        )
+        if booking.driver_id != driver.pk:
+            raise DriverError("This booking is not yours.")
+        if booking.status != BlockBooking.Status.BOOKED:
+            raise DriverError("This block was already given back.")
+        cutoff = booking.block.starts_at - dt.timedelta(
+            minutes=settings.MALLRUN_BLOCK_FORFEIT_CUTOFF_MINUTES
+        )
+        now = clock.now()
+        if now >= cutoff:
+            hours = settings.MALLRUN_BLOCK_FORFEIT_CUTOFF_MINUTES / 60
+            raise DriverError(
+                f"Blocks can be given back until {hours:g} h before they start. "
+                "Contact support if you can't make it."
+            )
+        booking.status = BlockBooking.Status.FORFEITED
+        booking.forfeited_at = now
+        booking.save(update_fields=["status", "forfeited_at"])
+        return booking
+
+
+def stop_keep_fail_photo(*, stop: RouteStop, photo) -> None:
+    """The photo a driver takes at a door where the delivery failed (kept for ops and store)."""
+    stop.fail_photo = photo
+    stop.save(update_fields=["fail_photo"])

@@ -474,7 +474,8 @@ def test_a_failed_delivery_keeps_the_route_open_until_the_order_is_returned(
     order_fail_delivery(order=order, actor=Actor.driver(driver.user), reason="Nobody home")
 
     assert status_of(route) == RS.DELIVERING
-    assert route.stops.get(order=order).status == "failed"
+    assert route.stops.get(order=order, kind="dropoff").status == "failed"
+    assert route.stops.get(order=order, kind="return").status == "pending"
 
     order_return(order=order, actor=Actor.store_staff(manager))
 
