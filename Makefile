@@ -20,6 +20,7 @@ help:
 	@echo "make run      create .venv, install, migrate, load demo data, start web + task worker"
 	@echo "make test     install and run the whole test suite"
 	@echo "make lint     ruff check and ruff format --check"
+	@echo "make bench    benchmarks (dispatch policies and cycle time) into docs/bench/"
 
 $(VENV)/bin/python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -56,6 +57,17 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Benchmarks: one command per line; each writes its results under docs/bench/.
+# Dispatch: --quick uses a 10 s reference (docs/bench/dispatch-quick.md); drop it for the
+# full 60 s reference run (docs/bench/dispatch.md, ~9 min). Its cycle part runs on a scratch
+# SQLite database (rolled back), whatever state the local database is in.
+BENCH_DB ?= sqlite:///$(or $(TMPDIR),/tmp)/mallrun-bench.sqlite3
+bench: install
+	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DB) $(PY) manage.py migrate --noinput -v 0
+	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_dispatch --quick
+	DJANGO_DEBUG=1 $(PY) manage.py bench_catalog_import --rows 5000 --limit 10 --out docs/bench/catalog-import.md
+	DJANGO_DEBUG=1 $(PY) manage.py bench_pages --out docs/bench.md
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache

@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orders.context_processors.cart",
             ],
         },
     },
@@ -103,7 +104,9 @@ CACHES = {
     "default": {
         "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.db.DatabaseCache"),
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "mallrun_cache"),
-    }
+    },
+    # Per-process, for rendered fragments that may be a little stale (storefront listings).
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
 }
 
 # --- Auth -----------------------------------------------------------------------------
@@ -125,7 +128,7 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
@@ -262,3 +265,38 @@ MALLRUN_OSRM_TIMEOUT_SECONDS = float(env_str("MALLRUN_OSRM_TIMEOUT_SECONDS", "2"
 MALLRUN_QUEUE_MINUTES_PER_ORDER = env_int("MALLRUN_QUEUE_MINUTES_PER_ORDER", 3)
 MALLRUN_DRIVER_TO_COUNTER_MINUTES = env_int("MALLRUN_DRIVER_TO_COUNTER_MINUTES", 5)
 MALLRUN_AVERAGE_ROUTE_MINUTES = env_int("MALLRUN_AVERAGE_ROUTE_MINUTES", 40)
+# Card payments: the local test provider accepts test card numbers only.
+MALLRUN_PAYMENT_PROVIDER = env_str(
+    "MALLRUN_PAYMENT_PROVIDER", "orders.payments.LocalTestPaymentProvider"
+)
+
+# --- Dispatch (drivers/dispatch) ------------------------------------------------------
+# Policy by name: "solver" (PyVRP, greedy fallback), "greedy" or "single".
+MALLRUN_DISPATCH_POLICY = env_str("MALLRUN_DISPATCH_POLICY", "solver")
+MALLRUN_DISPATCH_TIME_LIMIT_MS = env_int("MALLRUN_DISPATCH_TIME_LIMIT_MS", 1000)
+MALLRUN_DISPATCH_SEED = env_int("MALLRUN_DISPATCH_SEED", 1)
+# The planned vehicle: bags it carries, drop-offs per route, longest route in minutes.
+MALLRUN_DISPATCH_VEHICLE_BAGS = env_int("MALLRUN_DISPATCH_VEHICLE_BAGS", 12)
+MALLRUN_DISPATCH_MAX_STOPS = env_int("MALLRUN_DISPATCH_MAX_STOPS", 8)
+MALLRUN_DISPATCH_MAX_ROUTE_MINUTES = env_int("MALLRUN_DISPATCH_MAX_ROUTE_MINUTES", 120)
+# Accepted orders join a plan once they are due to be ready within this many minutes.
+MALLRUN_DISPATCH_READY_HORIZON_MINUTES = env_int("MALLRUN_DISPATCH_READY_HORIZON_MINUTES", 20)
+# A route's fixed cost in the solver's objective (metres): batch when it is nearly free.
+MALLRUN_DISPATCH_ROUTE_COST_METERS = env_int("MALLRUN_DISPATCH_ROUTE_COST_METERS", 3000)
+# The per-mall lock's lease: a crashed worker blocks its mall at most this long.
+MALLRUN_DISPATCH_LOCK_SECONDS = env_int("MALLRUN_DISPATCH_LOCK_SECONDS", 120)
+# Offer cascade: after this many declined/expired offers the pay rises by one boost step.
+MALLRUN_DISPATCH_BOOST_AFTER_MISSES = env_int("MALLRUN_DISPATCH_BOOST_AFTER_MISSES", 2)
+MALLRUN_DISPATCH_BOOST_CENTS = env_int("MALLRUN_DISPATCH_BOOST_CENTS", 200)
+MALLRUN_DISPATCH_MAX_BOOSTS = env_int("MALLRUN_DISPATCH_MAX_BOOSTS", 3)
+# Order events and driver answers start a cycle (off in the test suite unless a test asks).
+MALLRUN_DISPATCH_ON_EVENTS = env_bool("MALLRUN_DISPATCH_ON_EVENTS", not TESTING)
+# Storefront listings may lag stock by this much (the cart and checkout never do).
+MALLRUN_LISTING_CACHE_SECONDS = env_int("MALLRUN_LISTING_CACHE_SECONDS", 30)
+MALLRUN_FACETS_CACHE_SECONDS = env_int("MALLRUN_FACETS_CACHE_SECONDS", 300)
+# Absolute links in messages (tracking pages).
+MALLRUN_SITE_URL = env_str("MALLRUN_SITE_URL", "http://127.0.0.1:8000")
+# Drivers: missed offers in a row before being set offline; how long before a block starts it
+# can still be given back.
+MALLRUN_MISSED_OFFERS_BEFORE_OFFLINE = env_int("MALLRUN_MISSED_OFFERS_BEFORE_OFFLINE", 3)
+MALLRUN_BLOCK_FORFEIT_CUTOFF_MINUTES = env_int("MALLRUN_BLOCK_FORFEIT_CUTOFF_MINUTES", 120)

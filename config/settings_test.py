@@ -8,7 +8,13 @@ os.environ.setdefault("Q_SYNC", "1")
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
+}
+# Every test sees its own data: no cached listings between tests.
+MALLRUN_LISTING_CACHE_SECONDS = 0
+MALLRUN_FACETS_CACHE_SECONDS = 0
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MALLRUN_SMS_BACKEND = "orders.notifications.LocmemSmsBackend"
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405

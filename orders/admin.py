@@ -11,10 +11,13 @@ from django.utils.html import format_html
 
 from orders.models import (
     Address,
+    Cart,
+    CartLine,
     IdempotencyKey,
     Order,
     OrderEvent,
     OrderLine,
+    Payment,
     Quote,
     Shopper,
 )
@@ -387,3 +390,52 @@ class QuoteAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Promised by (local)", ordering="promised_by")
     def promised_local(self, obj):
         return local_time(obj.promised_by, obj.store.mall)
+
+
+class CartLineInline(ViewOnlyInline):
+    model = CartLine
+    fields = ["store", "product", "quantity", "seen_price_cents", "added_at"]
+    readonly_fields = fields
+
+
+@admin.register(Cart)
+class CartAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: carts belong to shoppers; support can look, not edit."""
+
+    list_display = ["id", "user", "line_count", "updated_at"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    date_hierarchy = "updated_at"
+    inlines = [CartLineInline]
+
+    def get_queryset(self, request):
+        from retailers.admin import related_count
+
+        return super().get_queryset(request).annotate(n_lines=related_count(CartLine, "cart"))
+
+    @admin.display(description="Lines", ordering="n_lines")
+    def line_count(self, obj):
+        return obj.n_lines
+
+
+@admin.register(CartLine)
+class CartLineAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["cart", "store", "product", "quantity", "added_at"]
+    list_select_related = ["cart", "store", "product"]
+    search_fields = ["product__title", "product__sku", "store__name"]
+    list_filter = ["store__mall"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: what the payment provider answered."""
+
+    list_display = ["reference", "user", "amount", "status", "provider", "card_last4", "created_at"]
+    list_filter = ["status", "provider"]
+    list_select_related = ["user"]
+    search_fields = ["reference", "provider_id", "user__username", "group"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, obj):
+        return dollars(obj.amount_cents)

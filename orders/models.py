@@ -315,3 +315,74 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.pk} · {self.store}"
+
+
+class Cart(models.Model):
+    """A shopper's basket: a signed-in person's (one per user) or an anonymous session's.
+
+    Lines may come from several stores of one mall; each line remembers the price the shopper
+    saw, so checkout can say what changed since.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cart",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk} ({self.user or 'anonymous'})"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    seen_price_cents = models.PositiveIntegerField(help_text="The price shown when it was added.")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["store_id", "added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "store", "product"], name="cart_line_once"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="cart_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id} @ {self.store_id}"
+
+
+class Payment(models.Model):
+    """A card authorisation for one checkout (a group of orders), from the payment provider."""
+
+    class Status(models.TextChoices):
+        AUTHORIZED = "authorized", "Authorized"
+        DECLINED = "declined", "Declined"
+        VOIDED = "voided", "Voided"
+
+    reference = models.CharField(
+        max_length=80, unique=True, help_text="Our idempotency reference for the provider."
+    )
+    group = models.UUIDField(null=True, blank=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider = models.CharField(max_length=40)
+    provider_id = models.CharField(max_length=80, blank=True)
+    amount_cents = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    message = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.reference}: {self.status} {self.amount_cents / 100:.2f}"

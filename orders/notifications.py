@@ -54,11 +54,23 @@ def _local_time(order: Order, moment) -> str:
     return order.store.mall.local(moment).strftime("%-I:%M %p").lower()
 
 
+def tracking_url(order: Order) -> str:
+    from django.urls import reverse
+
+    return settings.MALLRUN_SITE_URL.rstrip("/") + reverse("shop:track", args=[order.group])
+
+
 def shopper_message(event: OrderEvent) -> tuple[str, str] | None:
     """(subject, body) to send the shopper for this change, or None when it isn't news to them."""
     order = event.order
     store = order.store.name
     due = _local_time(order, order.promised_by)
+    if event.from_status and event.from_status == event.to_status:
+        # Same status: the store adjusted the order (an item it couldn't find).
+        return (
+            f"Order {order.number} changed",
+            f"{store} changed your order: {event.note} It still arrives by {due}.",
+        )
     match event.to_status:
         case Order.Status.PLACED:
             return (
@@ -70,10 +82,14 @@ def shopper_message(event: OrderEvent) -> tuple[str, str] | None:
             return (
                 f"Order {order.number} is on its way",
                 f"Your order from {store} is out for delivery, due by {due}. "
-                f"Have your PIN {order.delivery_pin} ready.",
+                f"Have your PIN {order.delivery_pin} ready. Follow it: {tracking_url(order)}",
             )
         case Order.Status.DELIVERED:
-            return (f"Order {order.number} delivered", f"Your order from {store} was delivered.")
+            return (
+                f"Order {order.number} delivered",
+                f"Your order from {store} was delivered. See the photo and details: "
+                f"{tracking_url(order)}",
+            )
         case Order.Status.REJECTED | Order.Status.CANCELLED:
             reason = f" Reason: {event.note}" if event.note else ""
             return (

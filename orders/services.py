@@ -49,6 +49,10 @@ class IdempotencyConflict(OrderError):
     pass
 
 
+class WrongPin(OrderError):
+    """The PIN typed at the door is not the shopper's."""
+
+
 @dataclass(frozen=True)
 class CartItem:
     store_id: int
@@ -367,6 +371,12 @@ def order_accept(*, order: Order, actor: Actor, prep_minutes: int | None = None)
         if not 1 <= minutes <= 240:
             raise OrderError("Prep time must be between 1 and 240 minutes.")
         now = clock.now()
+        # A "slow to accept" flag is answered by accepting: ops no longer need to look.
+        cleared = (
+            {"attention": "", "attention_since": None}
+            if order.attention.startswith(SLOW_ACCEPTANCE)
+            else {}
+        )
         return _move(
             order=order,
             to=Status.ACCEPTED,
@@ -374,6 +384,7 @@ def order_accept(*, order: Order, actor: Actor, prep_minutes: int | None = None)
             note=f"Ready in about {minutes} min",
             prep_minutes=minutes,
             ready_by=now + dt.timedelta(minutes=minutes),
+            **cleared,
         )
 
 
@@ -447,7 +458,7 @@ def order_deliver(
         order = _lock(order)
         _check(order=order, to=Status.DELIVERED, actor=actor)
         if pin and pin.strip() != order.delivery_pin:
-            raise OrderError("That PIN is not right. Ask the shopper to check their order page.")
+            raise WrongPin("That PIN is not right. Ask the shopper to check their order page.")
         route = route_for_order(order)
         now = clock.now()
         _move(order=order, to=Status.DELIVERED, actor=actor, note=note, delivered_at=now)
@@ -479,20 +490,21 @@ def order_fail_delivery(*, order: Order, actor: Actor, reason: str) -> Order:
         route = route_for_order(order)
         _move(order=order, to=Status.DELIVERY_FAILED, actor=actor, reason=reason.strip())
         if route is not None:
-            stop_finish(route=route, order=order, failed=True)
+            stop_finish(route=route, order=order, failed=True, reason=reason.strip())
         route_sync(route=route, actor=actor)
         return order
 
 
 def order_return(*, order: Order, actor: Actor, note: str = "") -> Order:
     """The store receives a failed delivery back: its items go back on the shelf."""
-    from drivers.services import route_for_order, route_sync
+    from drivers.services import route_for_order, route_sync, stop_return_received
 
     with transaction.atomic():
         order = _lock(order)
         route = route_for_order(order)
         _move(order=order, to=Status.RETURNED, actor=actor, note=note)
         _stock_change(order, on_hand=+1, reserved=0)
+        stop_return_received(route=route, order=order)
         route_sync(route=route, actor=actor)
         return order
 
@@ -513,3 +525,134 @@ def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
         _release(order)
         route_remove_order(order=order, actor=actor)
         return order
+
+
+# --- Pick and pack, adjustments, attention -----------------------------------------------
+
+SLOW_ACCEPTANCE = "Not accepted within"
+NO_DRIVER = "No driver available yet"
+
+
+def _check_store_side(actor: Actor, order: Order) -> None:
+    """Pick/pack work: the order's store staff (any role), ops, its retailer's keys, the system."""
+    from django.core.exceptions import PermissionDenied
+
+    from orders.permissions import actor_may_act_on_order
+
+    if actor.kind not in ("store", "ops", "api", "system") or not actor_may_act_on_order(
+        actor, order
+    ):
+        raise PermissionDenied("This order is not yours to pack.")
+
+
+def order_line_pick(*, line: OrderLine, actor: Actor, picked: bool = True) -> OrderLine:
+    """Tick (or untick) a line of an accepted order on the pick list. No status change."""
+    with transaction.atomic():
+        order = _lock(line.order)
+        _check_store_side(actor, order)
+        if order.status != Status.ACCEPTED:
+            raise InvalidTransition(
+                f"Order {order.number} is {order.get_status_display().lower()}; "
+                "only accepted orders are picked."
+            )
+        line = OrderLine.objects.get(pk=line.pk, order=order)
+        line.picked_at = clock.now() if picked else None
+        line.save(update_fields=["picked_at"])
+        return line
+
+
+def order_line_unavailable(
+    *, line: OrderLine, actor: Actor, available: int = 0, note: str = ""
+) -> Order:
+    """Staff can't find (all of) a line: the order shrinks to what the shelf really has.
+
+    Guarantees: the missing units' reservation is released and they are written off the
+    shelf count (a StockAdjustment row says so, so `available` for other shoppers does not
+    change); the line is reduced or removed; subtotal, bags and total are recomputed (the
+    delivery fee and tip stay: one delivery still happens); an OrderEvent with an unchanged
+    status records it and the shopper is told on commit. When nothing would be left the whole
+    order is rejected instead (all stock released), so an order is never empty.
+    """
+    from retailers.models import StockAdjustment
+
+    if available < 0:
+        raise OrderError("The quantity found can't be negative.")
+    with transaction.atomic():
+        order = _lock(line.order)
+        _check_store_side(actor, order)
+        if order.status not in (Status.PLACED, Status.ACCEPTED):
+            raise InvalidTransition(
+                f"Order {order.number} is {order.get_status_display().lower()}; "
+                "it can no longer be changed."
+            )
+        line = OrderLine.objects.select_related("product").get(pk=line.pk, order=order)
+        if available >= line.quantity:
+            raise OrderError(f"The order only asks for {line.quantity} of {line.title}.")
+        missing = line.quantity - available
+        now = clock.now()
+        lines = list(order.lines.select_related("product").order_by("product_id"))
+        what = f"{missing} × {line.title} unavailable"
+        if available == 0 and len(lines) == 1:
+            reason = f"Out of stock: {what}"
+            _move(order=order, to=Status.REJECTED, actor=actor, reason=reason)
+            _release(order)
+        else:
+            if available == 0:
+                line.delete()
+            else:
+                line.quantity = available
+                line.save(update_fields=["quantity"])
+            Stock.objects.filter(store_id=order.store_id, product_id=line.product_id).update(
+                reserved=F("reserved") - missing
+            )
+            remaining = [ln for ln in lines if ln.product_id != line.product_id]
+            remaining += [line] if available else []
+            order.subtotal_cents = sum(ln.unit_price_cents * ln.quantity for ln in remaining)
+            order.bags = max(1, sum(ln.product.bags * ln.quantity for ln in remaining))
+            order.total_cents = order.subtotal_cents + order.fee_cents + order.tip_cents
+            order.save(update_fields=["subtotal_cents", "bags", "total_cents", "updated_at"])
+            extra = f" ({note.strip()})" if note.strip() else ""
+            _record(
+                order=order,
+                from_status=order.status,
+                actor=actor,
+                note=f"Adjusted: {what}{extra}. New total ${order.total_cents / 100:.2f}.",
+                at=now,
+            )
+        # The units were not on the shelf: correct the count, keeping `available` unchanged.
+        stock = Stock.objects.filter(store_id=order.store_id, product_id=line.product_id)
+        stock.update(on_hand=F("on_hand") - missing)
+        row = stock.first()
+        if row is not None:
+            StockAdjustment.objects.create(
+                stock=row,
+                delta=-missing,
+                on_hand_after=row.on_hand,
+                reason=StockAdjustment.Reason.ORDER,
+                note=f"Not found for order {order.number}",
+                actor_user=actor.user if actor.user_id else None,
+                actor_label=actor.label,
+                created_at=now,
+            )
+        order.refresh_from_db()
+        return order
+
+
+def order_flag_attention(*, order: Order, actor: Actor, attention: str) -> bool:
+    """Ask ops to look at an open order; the first reason and its time are kept. Returns
+    whether the flag was newly set (a conditional update: two checkers can't both set it)."""
+    from orders.permissions import check_ops
+
+    check_ops(actor)
+    return bool(
+        Order.objects.filter(pk=order.pk, attention="", status__in=Order.OPEN_STATUSES).update(
+            attention=attention[:200], attention_since=clock.now()
+        )
+    )
+
+
+def order_clear_attention(*, orders, prefix: str) -> int:
+    """Take down flags that no longer apply (e.g. "no driver" once a driver accepted)."""
+    return Order.objects.filter(pk__in=[o.pk for o in orders], attention__startswith=prefix).update(
+        attention="", attention_since=None
+    )

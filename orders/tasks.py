@@ -11,6 +11,9 @@ from orders.notifications import notify_shopper
 
 _quiet = contextvars.ContextVar("mallrun_quiet_side_effects", default=False)
 
+# Order moves that start the mall's dispatch cycle: a new order to plan, or one to take off.
+DISPATCH_ON = frozenset({"accepted", "ready", "cancelled"})
+
 
 @contextlib.contextmanager
 def side_effects_muted() -> Iterator[None]:
@@ -35,3 +38,7 @@ def order_event_fanout(event_id: int) -> None:
         pk=event_id
     )
     notify_shopper(event)
+    if event.to_status in DISPATCH_ON:
+        from drivers.dispatch.triggers import enqueue_mall_dispatch
+
+        enqueue_mall_dispatch(event.order.store.mall_id, reason=f"order {event.to_status}")

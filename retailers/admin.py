@@ -26,7 +26,9 @@ from retailers.models import (
     Product,
     Retailer,
     Stock,
+    StockAdjustment,
     Store,
+    StoreClosure,
     StoreHours,
     StoreMembership,
 )
@@ -380,7 +382,7 @@ class StoreAdmin(admin.ModelAdmin):
     actions = ["pause_one_hour", "resume"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("hours")
+        return super().get_queryset(request).prefetch_related("hours", "closures")
 
     @admin.display(boolean=True, description="Open now")
     def open_now(self, obj):
@@ -477,3 +479,39 @@ class StockAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
     @admin.display(description="Available")
     def available(self, obj):
         return obj.available
+
+
+# --- Portal history and closures -----------------------------------------------------------
+
+
+@admin.register(StockAdjustment)
+class StockAdjustmentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Who changed a store's stock and why: written by the portal's services only."""
+
+    list_display = ["created_at", "product", "store", "delta", "on_hand_after", "reason", "actor"]
+    list_filter = ["reason", "stock__store__mall"]
+    list_select_related = ["stock__product", "stock__store"]
+    search_fields = ["stock__product__sku", "stock__product__title", "stock__store__name", "note"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Product", ordering="stock__product__title")
+    def product(self, obj):
+        return obj.stock.product
+
+    @admin.display(description="Store", ordering="stock__store__name")
+    def store(self, obj):
+        return obj.stock.store
+
+    @admin.display(description="By")
+    def actor(self, obj):
+        return obj.actor_label
+
+
+@admin.register(StoreClosure)
+class StoreClosureAdmin(admin.ModelAdmin):
+    list_display = ["store", "starts_on", "ends_on", "reason"]
+    list_filter = ["store__mall"]
+    list_select_related = ["store"]
+    search_fields = ["store__name", "reason"]
+    autocomplete_fields = ["store"]
+    date_hierarchy = "starts_on"

@@ -99,6 +99,9 @@ class Store(models.Model):
     )
     paused_until = models.DateTimeField(null=True, blank=True)
     pause_reason = models.CharField(max_length=200, blank=True)
+    pickup_instructions = models.TextField(
+        blank=True, help_text="For drivers: which door, where to wait, whom to ask."
+    )
 
     class Meta:
         ordering = ["mall__name", "name"]
@@ -122,8 +125,17 @@ class Store(models.Model):
                 return hours
         return None
 
+    def closed_on(self, day: dt.date) -> "StoreClosure | None":
+        """The special closure covering this local date, if any (uses prefetched closures)."""
+        for closure in self.closures.all():
+            if closure.starts_on <= day <= closure.ends_on:
+                return closure
+        return None
+
     def is_open_at(self, at: dt.datetime | None = None) -> bool:
         local = self.mall.local(at or clock.now())
+        if self.closed_on(local.date()) is not None:
+            return False
         hours = self.hours_on(local.weekday())
         return hours is not None and hours.opens_at <= local.time() < hours.closes_at
 
@@ -255,3 +267,52 @@ class DeliveryFeeTier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mall}: up to {self.up_to_km} km +{self.extra_cents / 100:.2f}"
+
+
+class StoreClosure(models.Model):
+    """A special closure (a holiday, a stocktake): whole local days, first to last inclusive."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["store", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="store_closure_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store}: closed {self.starts_on}–{self.ends_on}"
+
+
+class StockAdjustment(models.Model):
+    """One row per manual change of a store's stock: the history of who changed what and why."""
+
+    class Reason(models.TextChoices):
+        RECEIVED = "received", "Delivery received"
+        COUNT = "count", "Stock count correction"
+        DAMAGED = "damaged", "Damaged or lost"
+        IMPORT = "import", "CSV import"
+        ORDER = "order", "Order adjustment"
+        OTHER = "other", "Other"
+
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="adjustments")
+    delta = models.IntegerField(help_text="Change of units on hand (negative: fewer).")
+    on_hand_after = models.PositiveIntegerField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.CharField(max_length=300, blank=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.stock}: {self.delta:+d} ({self.get_reason_display()})"

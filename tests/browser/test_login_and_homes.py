@@ -50,7 +50,8 @@ def test_driver_logs_in_and_sees_an_offer(phone, live_server, driver, place_orde
     route = route_plan(mall=mall, orders=[order], actor=Actor.system())
     route_offer(route=route, driver=driver, actor=Actor.system(), expires_in_seconds=600)
     log_in(phone, live_server, with_password(driver.user).username)
-    assert phone.get_by_text(f"Route {route.pk}").is_visible()
+    assert phone.get_by_role("button", name="Accept").is_visible()
+    assert phone.get_by_text("Pick up at: Sephora").is_visible()
     assert_fits_width(phone)
     screenshot(phone, "driver-home")
 
