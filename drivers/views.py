@@ -244,20 +244,22 @@ def _own_dropoff(request, pk: int) -> RouteStop:
     return stop
 
 
+def _stop_page(request, item: RouteStop, *, status: int = 200, **forms):
+    """The drop-off page, with whichever form came back with errors."""
+    context = {
+        "stop": item,
+        "order": item.order,
+        "deliver_form": DeliverForm(),
+        "fail_form": FailForm(),
+        "message_form": MessageForm(),
+        **forms,
+    }
+    return render(request, "drivers/stop.html", context, status=status)
+
+
 @login_required
 def stop(request, pk: int):
-    item = _own_dropoff(request, pk)
-    return render(
-        request,
-        "drivers/stop.html",
-        {
-            "stop": item,
-            "order": item.order,
-            "deliver_form": DeliverForm(),
-            "fail_form": FailForm(),
-            "message_form": MessageForm(),
-        },
-    )
+    return _stop_page(request, _own_dropoff(request, pk))
 
 
 @login_required
@@ -285,18 +287,7 @@ def stop_deliver(request, pk: int):
         else:
             messages.success(request, f"Delivered {item.order.number}. Nice work.")
             return redirect("driver:route_detail", pk=item.route_id)
-    return render(
-        request,
-        "drivers/stop.html",
-        {
-            "stop": item,
-            "order": item.order,
-            "deliver_form": form,
-            "fail_form": FailForm(),
-            "message_form": MessageForm(),
-        },
-        status=400,
-    )
+    return _stop_page(request, item, status=400, deliver_form=form)
 
 
 @login_required
@@ -317,18 +308,7 @@ def stop_fail(request, pk: int):
             stop_keep_fail_photo(stop=item, photo=form.cleaned_data["photo"])
             messages.info(request, "Marked as not delivered. Bring it back to the store.")
             return redirect("driver:route_detail", pk=item.route_id)
-    return render(
-        request,
-        "drivers/stop.html",
-        {
-            "stop": item,
-            "order": item.order,
-            "deliver_form": DeliverForm(),
-            "fail_form": form,
-            "message_form": MessageForm(),
-        },
-        status=400,
-    )
+    return _stop_page(request, item, status=400, fail_form=form)
 
 
 @login_required

@@ -85,6 +85,18 @@ def _remember(request, *, latitude: float, longitude: float, label: str, zip_cod
     }
 
 
+def _remember_place(request, query: str) -> None:
+    """Geocode what the shopper typed and keep it for the visit (GeocodingError if unknown)."""
+    place = geocode(query)
+    _remember(
+        request,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        label=place.label,
+        zip_code=place.zip_code,
+    )
+
+
 def home(request):
     """Give a ZIP code or share your location; remembered for the visit."""
     location = _location(request)
@@ -101,17 +113,10 @@ def home(request):
                 )
                 return redirect("shop:availability")
             try:
-                place = geocode(data["where"])
+                _remember_place(request, data["where"])
             except GeocodingError as exc:
                 form.add_error("where", str(exc))
             else:
-                _remember(
-                    request,
-                    latitude=place.latitude,
-                    longitude=place.longitude,
-                    label=place.label,
-                    zip_code=place.zip_code,
-                )
                 return redirect("shop:availability")
     else:
         form = LocationForm(initial={"where": (location or {}).get("zip_code", "")})
@@ -145,17 +150,10 @@ def availability(request):
     zip_code = request.GET.get("zip")
     if zip_code:
         try:
-            place = geocode(zip_code)
+            _remember_place(request, zip_code)
         except GeocodingError as exc:
             messages.error(request, str(exc))
             return redirect("shop:home")
-        _remember(
-            request,
-            latitude=place.latitude,
-            longitude=place.longitude,
-            label=place.label,
-            zip_code=place.zip_code,
-        )
         location = _location(request)
     if location is None:
         messages.info(request, "First tell us where to deliver.")
