@@ -1,0 +1,12 @@
+from rest_framework.pagination import CursorPagination
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class OldestFirst(NewestFirst):
+    ordering = "id"

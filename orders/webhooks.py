@@ -1,0 +1,388 @@
+"""Signed webhooks (Standard Webhooks): order events posted to partners' and retailers'
+endpoints from django-q2 tasks, retried with back-off for up to 24 hours.
+
+- `webhooks_for_event` (called by orders.tasks.order_event_fanout, itself run after commit)
+  writes one WebhookDelivery per interested endpoint and queues its first attempt.
+- `webhook_deliver` claims a due delivery with a conditional update (two workers never send
+  the same attempt), posts it, logs a WebhookAttempt and schedules the next try.
+- `webhook_deliver_due` runs every minute (schedule in migrations/0004) and queues due retries.
+- Headers: webhook-id (constant across retries), webhook-timestamp, webhook-signature =
+  "v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>" (two signatures while a rotated
+  secret overlaps). Each payload carries the order's event sequence number.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django_q.tasks import async_task
+
+from orders.models import Order, OrderEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from retailers import clock
+
+log = logging.getLogger(__name__)
+
+EVENT_FOR_STATUS = {
+    Order.Status.PLACED: "order.created",
+    Order.Status.ACCEPTED: "order.accepted",
+    Order.Status.REJECTED: "order.rejected",
+    Order.Status.READY: "order.ready",
+    Order.Status.PICKED_UP: "order.picked_up",
+    Order.Status.DELIVERED: "order.delivered",
+    Order.Status.DELIVERY_FAILED: "order.delivery_failed",
+    Order.Status.RETURNED: "order.returned",
+    Order.Status.CANCELLED: "order.cancelled",
+}
+EVENT_TYPES = [*EVENT_FOR_STATUS.values(), "order.updated", "route.assigned", "webhook.test"]
+
+# Waits after the 1st, 2nd, … failed attempt (the Standard Webhooks schedule); a delivery
+# whose next try would fall past MALLRUN_WEBHOOK_RETRY_HOURS is given up.
+BACKOFF = [
+    dt.timedelta(seconds=5),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=5),
+    dt.timedelta(hours=10),
+    dt.timedelta(hours=10),
+]
+# A claimed attempt that never reported back (worker died) is retried after this lease.
+SENDING_LEASE = dt.timedelta(minutes=5)
+SECRET_OVERLAP = dt.timedelta(hours=24)
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signature_header(endpoint: WebhookEndpoint, *, msg_id: str, timestamp: int, body: bytes) -> str:
+    sigs = [sign(secret=endpoint.secret, msg_id=msg_id, timestamp=timestamp, body=body)]
+    if endpoint.previous_secret and (
+        endpoint.previous_secret_until and endpoint.previous_secret_until > clock.now()
+    ):
+        sigs.append(
+            sign(secret=endpoint.previous_secret, msg_id=msg_id, timestamp=timestamp, body=body)
+        )
+    return " ".join(sigs)
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float):
+    """POST and return (status, response text). Network errors raise OSError."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, response.read(2000).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(2000).decode("utf-8", "replace")
+
+
+# --- Services -------------------------------------------------------------------------
+
+
+def webhook_endpoint_create(
+    *, url: str, partner: str = "", retailer=None, events: list[str] | None = None
+) -> WebhookEndpoint:
+    unknown = set(events or []) - set(EVENT_TYPES)
+    if unknown:
+        raise ValueError(f"Unknown event type(s): {', '.join(sorted(unknown))}.")
+    return WebhookEndpoint.objects.create(
+        url=url, partner=partner, retailer=retailer, events=events or [], secret=new_secret()
+    )
+
+
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new secret; the old one keeps signing beside it for 24 hours."""
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_until = clock.now() + SECRET_OVERLAP
+    endpoint.secret = new_secret()
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+    return endpoint
+
+
+def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> None:
+    """Back on after the owner fixed it: failures count afresh."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        is_active=True, failing_since=None, disabled_reason=""
+    )
+
+
+def _order_payload(event: OrderEvent, sequence: int) -> dict:
+    order = event.order
+    return {
+        "id": order.number,
+        "external_id": order.external_ref,
+        "status": order.status,
+        "status_reason": order.status_reason,
+        "store_id": order.store_id,
+        "total_cents": order.total_cents,
+        "eta": order.promised_by.isoformat() if order.promised_by else None,
+        "test_mode": order.test_mode,
+        "sequence": sequence,
+        "event": {
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "note": event.note,
+            "at": event.created_at.isoformat(),
+        },
+    }
+
+
+def _endpoints_for(order: Order):
+    reach = Q(retailer_id=order.store.retailer_id)
+    if order.partner:
+        reach |= Q(partner=order.partner)
+    return WebhookEndpoint.objects.filter(reach, is_active=True)
+
+
+def _queue(delivery_ids: list[int]) -> None:
+    for pk in delivery_ids:
+        async_task("orders.webhooks.webhook_deliver", pk, task_name=f"webhook-{pk}")
+
+
+def webhooks_for_event(event: OrderEvent) -> list[WebhookDelivery]:
+    """One delivery per endpoint that wants this order event; first attempts queued on commit."""
+    if event.from_status == event.to_status:
+        event_type = "order.updated"  # an adjustment (a line found short): same status
+    else:
+        event_type = EVENT_FOR_STATUS.get(event.to_status)
+    if event_type is None:
+        return []
+    endpoints = [e for e in _endpoints_for(event.order) if e.wants(event_type)]
+    if not endpoints:
+        return []
+    sequence = OrderEvent.objects.filter(order_id=event.order_id, pk__lte=event.pk).count()
+    now = clock.now()
+    data = _order_payload(event, sequence)
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            endpoint=endpoint,
+            message_id=f"msg_{uuid.uuid4().hex}",
+            event_type=event_type,
+            order_id=event.order_id,
+            sequence=sequence,
+            payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for endpoint in endpoints
+    )
+    ids = [
+        d.pk
+        for d in WebhookDelivery.objects.filter(message_id__in=[d.message_id for d in deliveries])
+    ]
+    transaction.on_commit(lambda: _queue(ids))
+    return deliveries
+
+
+def webhook_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    now = clock.now()
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        message_id=f"msg_{uuid.uuid4().hex}",
+        event_type="webhook.test",
+        payload={"type": "webhook.test", "timestamp": now.isoformat(), "data": {}},
+        next_attempt_at=now,
+        created_at=now,
+    )
+    transaction.on_commit(lambda: _queue([delivery.pk]))
+    return delivery
+
+
+def webhook_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send again now (same webhook-id), whatever happened before; a new 24 h window."""
+    now = clock.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at=now, created_at=now
+    )
+    transaction.on_commit(lambda: _queue([delivery.pk]))
+    delivery.refresh_from_db()
+    return delivery
+
+
+def webhook_deliver(delivery_id: int) -> str:
+    """One attempt, if the delivery is due and nobody else holds it. Returns its status."""
+    now = clock.now()
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id,
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING],
+        next_attempt_at__lte=now,
+    ).update(status=WebhookDelivery.Status.SENDING, next_attempt_at=now + SENDING_LEASE)
+    if not claimed:
+        return "skipped"
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
+    timestamp = int(time.time())  # the protocol's clock: receivers compare it with theirs
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Mallrun-Webhooks/1",
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(
+            endpoint, msg_id=delivery.message_id, timestamp=timestamp, body=body
+        ),
+    }
+    started = time.monotonic()
+    status_code, text, error = None, "", ""
+    try:
+        status_code, text = http_post(
+            endpoint.url, body, headers, settings.MALLRUN_WEBHOOK_TIMEOUT_SECONDS
+        )
+    except (OSError, ValueError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    duration = int((time.monotonic() - started) * 1000)
+    done_at = clock.now()
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        at=done_at,
+        status_code=status_code,
+        duration_ms=duration,
+        response_excerpt=(text or "")[:500],
+        error=error,
+    )
+    attempts = delivery.attempts + 1
+    if status_code is not None and 200 <= status_code < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.SUCCEEDED,
+            attempts=attempts,
+            delivered_at=done_at,
+            next_attempt_at=None,
+        )
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        return WebhookDelivery.Status.SUCCEEDED
+    give_up_at = delivery.created_at + dt.timedelta(hours=settings.MALLRUN_WEBHOOK_RETRY_HOURS)
+    wait = BACKOFF[attempts - 1] if attempts <= len(BACKOFF) else None
+    if wait is None or done_at + wait > give_up_at:
+        status, next_at = WebhookDelivery.Status.FAILED, None
+    else:
+        status, next_at = WebhookDelivery.Status.PENDING, done_at + wait
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=status, attempts=attempts, next_attempt_at=next_at
+    )
+    _note_failure(endpoint, at=done_at)
+    return status
+
+
+def _note_failure(endpoint: WebhookEndpoint, *, at: dt.datetime) -> None:
+    """After a whole day of failures (no success in between) the endpoint is disabled and
+    its owner is told by email."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(
+        failing_since=at
+    )
+    endpoint.refresh_from_db()
+    if endpoint.is_active and endpoint.failing_since <= at - dt.timedelta(hours=24):
+        reason = "Disabled after 24 hours of failed deliveries."
+        disabled = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
+            is_active=False, disabled_reason=reason
+        )
+        if disabled:
+            _tell_owner(endpoint, reason)
+
+
+def _tell_owner(endpoint: WebhookEndpoint, reason: str) -> None:
+    from django.core.mail import send_mail
+
+    from retailers.models import StoreMembership
+
+    if endpoint.retailer_id:
+        emails = set(
+            StoreMembership.objects.filter(
+                store__retailer_id=endpoint.retailer_id, role=StoreMembership.Role.MANAGER
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    else:
+        emails = set()
+    emails = sorted(emails) or [settings.SERVER_EMAIL]
+    send_mail(
+        subject=f"Mallrun webhook endpoint disabled: {endpoint.url}",
+        message=f"{reason} Fix the endpoint, then re-enable it and redeliver what was missed.",
+        from_email=None,
+        recipient_list=emails,
+    )
+
+
+def webhook_deliver_due() -> int:
+    """Periodic: queue every delivery whose next attempt is due (and stale claims)."""
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING],
+            next_attempt_at__lte=clock.now(),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    _queue(ids)
+    return len(ids)
+
+
+def webhooks_for_route_assigned(route_id: int) -> list[WebhookDelivery]:
+    """`route.assigned` for each order on a route a driver just accepted, to the endpoints
+    that hear that order. Meant to be called on commit of an offer's acceptance (in
+    drivers.services) or from a task; each order's payload carries its current sequence."""
+    from drivers.models import Route
+    from drivers.services import route_orders
+
+    route = Route.objects.select_related("driver__user").get(pk=route_id)
+    now = clock.now()
+    rows = []
+    for order in route_orders(route):
+        endpoints = [e for e in _endpoints_for(order) if e.wants("route.assigned")]
+        if not endpoints:
+            continue
+        sequence = OrderEvent.objects.filter(order=order).count()
+        data = {
+            "id": order.number,
+            "external_id": order.external_ref,
+            "status": order.status,
+            "sequence": sequence,
+            "route": {
+                "id": route.pk,
+                "driver": route.driver.user.first_name if route.driver_id else "",
+                "accepted_at": route.accepted_at.isoformat() if route.accepted_at else None,
+            },
+            "eta": order.promised_by.isoformat() if order.promised_by else None,
+        }
+        rows += [
+            WebhookDelivery(
+                endpoint=endpoint,
+                message_id=f"msg_{uuid.uuid4().hex}",
+                event_type="route.assigned",
+                order=order,
+                sequence=sequence,
+                payload={"type": "route.assigned", "timestamp": now.isoformat(), "data": data},
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for endpoint in endpoints
+        ]
+    if not rows:
+        return []
+    WebhookDelivery.objects.bulk_create(rows)
+    ids = list(
+        WebhookDelivery.objects.filter(message_id__in=[d.message_id for d in rows]).values_list(
+            "pk", flat=True
+        )
+    )
+    transaction.on_commit(lambda: _queue(ids))
+    return rows

@@ -1,0 +1,226 @@
+"""Quotes and orders through the API: the same services as the storefront, idempotency,
+external ids per partner, reach of each key (another retailer's store is a 404)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from orders.models import IdempotencyKey, Order
+from retailers.models import Stock
+
+from .conftest import ADDRESS, RECIPIENT
+
+
+def test_availability_by_zip_lists_stock_with_a_promise(partner_api, stock, driver, frozen):
+    response = partner_api.get("/api/v1/availability/", {"zip_code": "89109"})
+    assert response.status_code == 200, response.json()
+    rows = response.json()["results"]
+    assert [r["product"]["sku"] for r in rows] == [stock.product.sku]
+    assert rows[0]["available"] == 10
+    assert rows[0]["promise"]["eligible"] is True
+    assert "next" in response.json()
+
+
+def test_availability_needs_a_place(partner_api, db):
+    response = partner_api.get("/api/v1/availability/")
+    assert response.status_code == 400
+
+
+def test_availability_is_paginated_by_cursor(partner_api, store, driver, frozen):
+    from tests import factories as f
+
+    for _ in range(3):
+        f.StockFactory(store=store)
+    first = partner_api.get(
+        "/api/v1/availability/", {"latitude": 36.13, "longitude": -115.17, "page_size": 2}
+    ).json()
+    assert len(first["results"]) == 2 and first["next"]
+    second = partner_api.get(first["next"]).json()
+    assert len(second["results"]) == 1
+
+
+def test_a_quote_then_an_order_from_it(partner_api, stock, driver, frozen):
+    quote = partner_api.post(
+        "/api/v1/quotes/",
+        {
+            "store_id": stock.store_id,
+            "latitude": 36.14,
+            "longitude": -115.15,
+            "items": [{"sku": stock.product.sku, "quantity": 1}],
+        },
+        format="json",
+    )
+    assert quote.status_code == 201, quote.json()
+    assert quote.json()["eligible"] is True
+    response = partner_api.post(
+        "/api/v1/orders/",
+        {"quote_id": quote.json()["id"], "address": ADDRESS, "recipient": RECIPIENT},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "placed"
+    assert body["fee_cents"] == quote.json()["fee_cents"]
+    assert body["events"][0]["to_status"] == "placed"
+    order = Order.objects.get(number=body["id"])
+    assert order.channel == "api" and order.partner == "Acme Market"
+
+
+def test_an_ineligible_quote_says_why(partner_api, stock, frozen):  # no driver online
+    response = partner_api.post(
+        "/api/v1/quotes/",
+        {"store_id": stock.store_id, "zip_code": "89109"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert "no_driver_capacity" in [r["code"] for r in response.json()["reasons"]]
+
+
+def test_an_order_from_items_reserves_stock(partner_api, order_body, stock, driver, frozen):
+    response = partner_api.post("/api/v1/orders/", order_body, format="json")
+    assert response.status_code == 201, response.json()
+    assert Stock.objects.get(pk=stock.pk).reserved == 2
+    detail = partner_api.get(f"/api/v1/orders/{response.json()['id']}/").json()
+    assert detail["external_id"] == "mkt-1" and detail["tracking_url"].startswith("http")
+    assert [o["id"] for o in partner_api.get("/api/v1/orders/").json()["results"]] == [detail["id"]]
+
+
+def test_too_many_units_is_a_422_with_the_line(partner_api, order_body, stock, driver, frozen):
+    order_body["items"][0]["quantity"] = 50
+    response = partner_api.post("/api/v1/orders/", order_body, format="json")
+    assert response.status_code == 422
+    assert "items.0" in [e["field"] for e in response.json()["errors"]]
+
+
+def test_external_id_is_unique_per_partner(partner_api, order_body, driver, frozen):
+    assert partner_api.post("/api/v1/orders/", order_body, format="json").status_code == 201
+    again = partner_api.post("/api/v1/orders/", order_body, format="json")
+    assert again.status_code == 409
+    assert Order.objects.count() == 1
+
+
+def test_the_same_key_and_body_replays_the_first_answer(partner_api, order_body, driver, frozen):
+    headers = {"Idempotency-Key": "abc-1"}
+    first = partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers)
+    second = partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+
+
+def test_the_same_key_with_another_body_is_a_422(partner_api, order_body, driver, frozen):
+    headers = {"Idempotency-Key": "abc-2"}
+    partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers)
+    order_body["items"][0]["quantity"] = 1
+    response = partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers)
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("idempotency_key_reused")
+
+
+def test_a_key_still_in_flight_is_a_409(partner_api, order_body, driver, frozen):
+    import hashlib
+    import json
+
+    path = "/api/v1/orders/"
+    scope = f"api:{partner_api.key.pk}:{hashlib.sha256(path.encode()).hexdigest()[:16]}"
+    fingerprint = hashlib.sha256(
+        json.dumps(["POST", path, order_body], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    IdempotencyKey.objects.create(scope=scope, key="busy", fingerprint=fingerprint)
+    response = partner_api.post(
+        path, order_body, format="json", headers={"Idempotency-Key": "busy"}
+    )
+    assert response.status_code == 409
+    assert Order.objects.count() == 0
+
+
+def test_a_4xx_is_replayed_too_but_a_key_is_per_api_key(partner_api, sandbox_api, order_body):
+    order_body["items"][0]["quantity"] = 500
+    headers = {"Idempotency-Key": "k"}
+    assert (
+        partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers).status_code
+        == 422
+    )
+    # Another key may use the same Idempotency-Key string for its own request.
+    assert (
+        sandbox_api.post("/api/v1/orders/", order_body, format="json", headers=headers).status_code
+        == 422
+    )
+    assert IdempotencyKey.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_one_key_make_one_order(order_body, driver, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("Concurrency needs PostgreSQL (SQLite serialises writers).")
+    from retailers import clock
+
+    from .conftest import NOON_ISH, _client
+
+    partner = _client(partner="Acme Market", scopes=["orders:write"])
+    results = []
+    barrier = threading.Barrier(2)
+
+    def post():
+        from rest_framework.test import APIClient
+
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Bearer {partner.raw}")
+        barrier.wait()
+        response = c.post(
+            "/api/v1/orders/", order_body, format="json", headers={"Idempotency-Key": "race"}
+        )
+        results.append(response.status_code)
+        connection.close()
+
+    # One frozen clock for both threads (the clock source is process-wide).
+    with clock.frozen_at(NOON_ISH):
+        threads = [threading.Thread(target=post) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert Order.objects.count() == 1
+    assert sorted(results) in ([201, 201], [201, 409])
+
+
+def test_cancel(partner_api, order_body, driver, frozen):
+    number = partner_api.post("/api/v1/orders/", order_body, format="json").json()["id"]
+    response = partner_api.post(
+        f"/api/v1/orders/{number}/cancel/", {"reason": "Shopper changed mind"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    again = partner_api.post(f"/api/v1/orders/{number}/cancel/", {"reason": "again"}, format="json")
+    assert again.status_code == 409
+
+
+def test_another_partners_order_is_a_404(
+    partner_api, retailer_api, other_retailer_api, order_body, driver, frozen
+):
+    number = partner_api.post("/api/v1/orders/", order_body, format="json").json()["id"]
+    # Our retailer sees the order at its store; the other retailer does not.
+    assert retailer_api.get(f"/api/v1/orders/{number}/").status_code == 200
+    assert other_retailer_api.get(f"/api/v1/orders/{number}/").status_code == 404
+    assert (
+        other_retailer_api.post(
+            f"/api/v1/orders/{number}/cancel/", {"reason": "x"}, format="json"
+        ).status_code
+        == 404
+    )
+
+
+def test_a_retailer_key_cannot_order_from_another_retailers_store(
+    other_retailer_api, order_body, driver, frozen
+):
+    response = other_retailer_api.post("/api/v1/orders/", order_body, format="json")
+    assert response.status_code == 404
+    assert (
+        other_retailer_api.post(
+            "/api/v1/quotes/",
+            {"store_id": order_body["store_id"], "zip_code": "89109"},
+            format="json",
+        ).status_code
+        == 404
+    )
