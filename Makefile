@@ -68,6 +68,7 @@ bench: install
 	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_dispatch --quick
 	DJANGO_DEBUG=1 $(PY) manage.py bench_catalog_import --rows 5000 --limit 10 --out docs/bench/catalog-import.md
 	DJANGO_DEBUG=1 $(PY) manage.py bench_pages --out docs/bench.md
+	DJANGO_DEBUG=1 $(PY) manage.py simulate --policy single,greedy,solver --orders 150 --drivers 20 --no-progress --out $(or $(TMPDIR),/tmp)/mallrun-simulation --bench docs/bench/simulator-quick.md
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_q",
     "retailers",
@@ -216,20 +217,39 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- API ------------------------------------------------------------------------------
+# API v1 (orders/api): API keys (Bearer) for partners and retailers, the session for drivers.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "orders.api.pagination.NewestFirst",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "orders.api.errors.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["orders.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("MALLRUN_API_RATE", "600/min")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mallrun API",
-    "DESCRIPTION": "Same-day delivery from mall stores.",
+    "DESCRIPTION": (
+        "Same-day delivery from mall stores. Authenticate with `Authorization: Bearer <key>` "
+        "(driver endpoints use the signed-in session). Errors are RFC 9457 problem details. "
+        "See docs/api.md for webhooks (Standard Webhooks signatures)."
+    ),
     "VERSION": "1.0.0",
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+# Webhooks: request timeout, and how long a delivery is retried before it is given up.
+MALLRUN_WEBHOOK_TIMEOUT_SECONDS = float(env_str("MALLRUN_WEBHOOK_TIMEOUT_SECONDS", "5"))
+MALLRUN_WEBHOOK_RETRY_HOURS = env_int("MALLRUN_WEBHOOK_RETRY_HOURS", 24)
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

@@ -35,6 +35,8 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("store/", include("retailers.urls")),
     path("driver/", include("drivers.urls")),
+    path("ops/", include("orders.ops.urls")),
+    path("api/v1/", include("orders.api.urls")),
     path("health/", views.health, name="health"),
 ]
 

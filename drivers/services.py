@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,7 +29,9 @@ from drivers.models import (
 from orders.models import Order
 from orders.permissions import Actor, check_offer_answer, check_ops, check_route_actor
 from orders.services import NO_DRIVER, order_clear_attention
+from orders.tasks import enqueue_route_assigned
 from retailers import clock
+from retailers.audit import audit_record, snapshot
 from retailers.geo import road_km, travel_minutes
 from retailers.models import Mall
 
@@ -337,6 +340,7 @@ def offer_accept(*, offer: Offer, actor: Actor) -> Route:
             )
             PayLine.objects.filter(route=route, driver__isnull=True).update(driver=driver)
             order_clear_attention(orders=route_orders(route), prefix=NO_DRIVER)
+            transaction.on_commit(partial(enqueue_route_assigned, route.pk))
             Driver.objects.filter(pk=driver.pk).update(idle_since=None)
     if expired:
         raise RouteError("This offer expired.")
@@ -581,6 +585,7 @@ def driver_review(*, driver: Driver, actor: Actor, status: str, reason: str = ""
         raise DriverError("Say why.")
     with transaction.atomic():
         driver = Driver.objects.select_for_update(of=("self",)).get(pk=driver.pk)
+        before = snapshot(driver, ["status", "status_reason", "is_online", "online_mall"])
         driver.status = status
         driver.status_reason = reason
         fields = ["status", "status_reason"]
@@ -598,6 +603,15 @@ def driver_review(*, driver: Driver, actor: Actor, status: str, reason: str = ""
                     _release_locked(
                         route=_lock_route(route), actor=actor, reason=f"Driver {status}"
                     )
+        audit_record(
+            actor=actor,
+            action=f"driver.{status}",
+            obj=driver,
+            mall=driver.home_mall_id,
+            reason=reason,
+            before=before,
+            after=snapshot(driver, ["status", "status_reason", "is_online", "online_mall"]),
+        )
         return driver
 
 

@@ -439,3 +439,181 @@ class PaymentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
         return dollars(obj.amount_cents)
+
+
+# --- API keys and webhooks ----------------------------------------------------------------
+
+from django import forms  # noqa: E402
+from django.contrib import messages  # noqa: E402
+
+from orders.models import (  # noqa: E402
+    ApiKey,
+    ApiScope,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "partner", "retailer", "scopes", "test_mode"]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("partner")) == bool(data.get("retailer")):
+            raise forms.ValidationError("Give a partner name or a retailer, not both.")
+        return data
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made here (shown once, in the message after saving) and revoked, never edited."""
+
+    form = ApiKeyForm
+    list_display = ["prefix", "name", "owner", "test_mode", "last_used_at", "revoked_at"]
+    list_filter = ["test_mode", "revoked_at"]
+    search_fields = ["prefix", "name", "partner", "retailer__name"]
+    list_select_related = ["retailer"]
+    actions = ["revoke_selected"]
+
+    @admin.display(description="Owner")
+    def owner(self, obj):
+        return obj.owner_label
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [
+            "name",
+            "partner",
+            "retailer",
+            "scopes",
+            "test_mode",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "partner", "retailer", "scopes", "test_mode"]
+        return self.get_readonly_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        from orders.api.auth import api_key_create
+
+        key, raw = api_key_create(
+            name=obj.name,
+            scopes=form.cleaned_data["scopes"],
+            partner=obj.partner,
+            retailer=obj.retailer,
+            test_mode=obj.test_mode,
+        )
+        obj.pk = key.pk
+        messages.warning(request, f"The new key, shown only this once: {raw}")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke selected keys")
+    def revoke_selected(self, request, queryset):
+        from orders.api.auth import api_key_revoke
+
+        for key in queryset:
+            api_key_revoke(key=key)
+        messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "partner", "retailer", "is_active", "failing_since", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "partner", "retailer__name"]
+    list_select_related = ["retailer"]
+    readonly_fields = [
+        "secret",
+        "previous_secret",
+        "previous_secret_until",
+        "failing_since",
+        "disabled_reason",
+        "created_at",
+    ]
+    actions = ["send_test_event", "rotate_secret"]
+
+    def save_model(self, request, obj, form, change):
+        if not obj.secret:
+            from orders.webhooks import new_secret
+
+            obj.secret = new_secret()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Send a test event")
+    def send_test_event(self, request, queryset):
+        from orders.webhooks import webhook_send_test
+
+        for endpoint in queryset:
+            webhook_send_test(endpoint=endpoint)
+        messages.success(request, "Test event queued; see Webhook deliveries.")
+
+    @admin.action(description="Rotate the secret (the old one signs too for 24 h)")
+    def rotate_secret(self, request, queryset):
+        from orders.webhooks import webhook_secret_rotate
+
+        for endpoint in queryset:
+            webhook_secret_rotate(endpoint=endpoint)
+        messages.success(request, "Secret(s) rotated.")
+
+
+class WebhookAttemptInline(ViewOnlyInline):
+    model = WebhookAttempt
+    fields = ["at", "status_code", "duration_ms", "response_excerpt", "error"]
+    readonly_fields = fields
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Each delivery with every attempt (time, status, duration, response); redeliver."""
+
+    list_display = [
+        "message_id",
+        "event_type",
+        "order",
+        "sequence",
+        "endpoint",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    list_filter = ["status", "event_type"]
+    search_fields = ["message_id", "order__number", "endpoint__url"]
+    list_select_related = ["order", "endpoint"]
+    date_hierarchy = "created_at"
+    inlines = [WebhookAttemptInline]
+    actions = ["redeliver"]
+
+    @admin.action(description="Redeliver now")
+    def redeliver(self, request, queryset):
+        from orders.webhooks import webhook_redeliver
+
+        for delivery in queryset:
+            webhook_redeliver(delivery=delivery)
+        messages.success(request, f"Queued {queryset.count()} delivery(ies) again.")
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["delivery", "at", "status_code", "duration_ms", "error"]
+    list_filter = ["status_code"]
+    search_fields = ["delivery__message_id", "delivery__order__number", "error"]
+    list_select_related = ["delivery__endpoint"]
+    date_hierarchy = "at"

@@ -5,7 +5,7 @@ from orders.models import CartLine
 
 def cart(request):
     """How many items are in the visit's cart, for the header link."""
-    if request.path.startswith(("/admin/", "/store/", "/driver/", "/static/")):
+    if request.path.startswith(("/admin/", "/store/", "/driver/", "/ops/", "/api/", "/static/")):
         return {}
     cart_id = request.session.get("cart_id") if hasattr(request, "session") else None
     user = getattr(request, "user", None)

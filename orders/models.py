@@ -139,6 +139,9 @@ class Order(models.Model):
         max_length=80, blank=True, help_text="The marketplace that sent the order, if any."
     )
     external_ref = models.CharField(max_length=80, blank=True)
+    test_mode = models.BooleanField(
+        default=False, help_text="Placed with a sandbox API key: may be advanced by hand."
+    )
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLACED)
     status_reason = models.CharField(max_length=300, blank=True)
@@ -196,6 +199,11 @@ class Order(models.Model):
                 name="order_status_valid",
             ),
             models.CheckConstraint(condition=Q(bags__gte=1), name="order_bags_positive"),
+            models.UniqueConstraint(
+                fields=["partner", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="order_external_ref_once_per_partner",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -386,3 +394,151 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.reference}: {self.status} {self.amount_cents / 100:.2f}"
+
+
+# --- API v1 and webhooks ------------------------------------------------------------------
+
+
+class ApiScope(models.TextChoices):
+    AVAILABILITY_READ = "availability:read", "Read availability"
+    QUOTES_WRITE = "quotes:write", "Create quotes"
+    ORDERS_READ = "orders:read", "Read orders"
+    ORDERS_WRITE = "orders:write", "Create and cancel orders"
+    INVENTORY_WRITE = "inventory:write", "Upsert store inventory"
+    STORE_ORDERS_WRITE = "store_orders:write", "Act on store orders"
+    WEBHOOKS_WRITE = "webhooks:write", "Manage webhook endpoints and see deliveries"
+
+
+class ApiKey(models.Model):
+    """A secret for one partner (marketplace) or one retailer. Only its SHA-256 is stored;
+    the prefix is shown so people can tell keys apart."""
+
+    name = models.CharField(max_length=80, help_text="What the key is for, e.g. 'Shopify sync'.")
+    partner = models.CharField(max_length=80, blank=True, help_text="Marketplace name.")
+    retailer = models.ForeignKey(
+        "retailers.Retailer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+    )
+    prefix = models.CharField(max_length=24, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    test_mode = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(partner="") & Q(retailer__isnull=False))
+                | (~Q(partner="") & Q(retailer__isnull=True)),
+                name="api_key_partner_xor_retailer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.owner_label})"
+
+    @property
+    def owner_label(self) -> str:
+        return self.partner or f"retailer:{self.retailer.slug}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class WebhookEndpoint(models.Model):
+    """Where a partner or retailer wants order events posted (Standard Webhooks signing)."""
+
+    partner = models.CharField(max_length=80, blank=True)
+    retailer = models.ForeignKey(
+        "retailers.Retailer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+    )
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100, help_text="whsec_… (base64 after the prefix).")
+    events = models.JSONField(default=list, blank=True, help_text="Empty: every event.")
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(
+        null=True, blank=True, help_text="After a rotation both secrets sign until then."
+    )
+    is_active = models.BooleanField(default=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="First failure since the last success."
+    )
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(partner="") & Q(retailer__isnull=False))
+                | (~Q(partner="") & Q(retailer__isnull=True)),
+                name="webhook_endpoint_partner_xor_retailer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, tried until it succeeds or 24 hours have passed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    message_id = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=40)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    sequence = models.PositiveIntegerField(default=0, help_text="Per order, in event order.")
+    payload = models.JSONField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} @ {self.at}: {self.status_code or self.error}"

@@ -155,7 +155,7 @@ def get_order_for_user_or_404(user, **lookup) -> Order:
 def home_url_for(user) -> str:
     """Where each party lands after login."""
     if is_ops(user):
-        return reverse("admin:index")
+        return reverse("ops:home")
     if StoreMembership.objects.filter(user=user).exists():
         return reverse("store:home")
     if driver_of(user) is not None:

@@ -37,8 +37,35 @@ def order_event_fanout(event_id: int) -> None:
     event = OrderEvent.objects.select_related("order__store__mall", "order__shopper").get(
         pk=event_id
     )
-    notify_shopper(event)
-    if event.to_status in DISPATCH_ON:
+    from orders.webhooks import webhooks_for_event
+
+    # Sandbox (API test-mode) orders: webhooks only. No messages to a made-up recipient, and
+    # no real dispatch (the sandbox hands them to its own driver).
+    sandbox = event.order.test_mode
+    if not sandbox:
+        notify_shopper(event)
+    webhooks_for_event(event)
+    if event.to_status in DISPATCH_ON and not sandbox:
         from drivers.dispatch.triggers import enqueue_mall_dispatch
 
         enqueue_mall_dispatch(event.order.store.mall_id, reason=f"order {event.to_status}")
+
+
+def enqueue_route_assigned(route_id: int) -> None:
+    """Called on commit when a driver accepts a route: `route.assigned` webhooks."""
+    if _quiet.get():
+        return
+    async_task("orders.tasks.route_assigned_fanout", route_id, task_name=f"route-{route_id}")
+
+
+def route_assigned_fanout(route_id: int) -> None:
+    from orders.webhooks import webhooks_for_route_assigned
+
+    webhooks_for_route_assigned(route_id)
+
+
+def api_housekeeping() -> None:
+    """Periodic: forget API idempotency keys older than 24 hours."""
+    from orders.api.idempotency import idempotency_purge
+
+    idempotency_purge()

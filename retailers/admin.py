@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 
 from retailers import clock
 from retailers.models import (
+    AuditEntry,
     DeliveryFeeTier,
     Mall,
     Product,
@@ -105,6 +106,32 @@ class ChangedFieldsOnlyMixin:
         fields += [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)]
         obj.save(update_fields=fields)
         return None
+
+
+class AuditedSaveMixin:
+    """Admin edits of malls, stores and products leave an audit entry: who, the fields the
+    form changed, before and after, in the same transaction as the save."""
+
+    def save_model(self, request, obj, form, change):
+        from orders.permissions import Actor
+        from retailers.audit import audit_record, snapshot
+
+        concrete = {f.name for f in obj._meta.concrete_fields}
+        fields = [name for name in form.changed_data if name in concrete]
+        before = {}
+        if change and fields:
+            before = snapshot(type(obj).objects.get(pk=obj.pk), fields)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if fields or not change:
+                audit_record(
+                    actor=Actor.ops(request.user),
+                    action=f"{obj._meta.model_name}.{'change' if change else 'add'}",
+                    obj=obj,
+                    mall=obj.pk if isinstance(obj, Mall) else getattr(obj, "mall_id", None),
+                    before=before,
+                    after=snapshot(obj, fields),
+                )
 
 
 class ViewOnlyAdminMixin:
@@ -232,7 +259,7 @@ class DeliveryFeeTierAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mall)
-class MallAdmin(admin.ModelAdmin):
+class MallAdmin(AuditedSaveMixin, admin.ModelAdmin):
     inlines = [DeliveryFeeTierInline]
     list_display = [
         "name",
@@ -361,7 +388,7 @@ class PausedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(AuditedSaveMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "mall",
@@ -398,15 +425,29 @@ class StoreAdmin(admin.ModelAdmin):
 
     @admin.action(description="Pause selected stores for 1 hour")
     def pause_one_hour(self, request, queryset):
+        # Through the service, so each pause is checked and lands in the audit trail.
+        from orders.permissions import Actor
+        from retailers.services import store_pause
+
         until = clock.now() + dt.timedelta(hours=1)
-        count = queryset.update(
-            paused_until=until, pause_reason=f"Paused by ops ({request.user.get_username()})"
-        )
+        actor = Actor.ops(request.user)
+        reason = f"Paused by ops ({request.user.get_username()})"
+        with transaction.atomic():
+            for store in queryset:
+                store_pause(store=store, actor=actor, until=until, reason=reason)
+        count = len(queryset)
         self.message_user(request, f"Paused {count} store(s) for one hour.", messages.SUCCESS)
 
     @admin.action(description="Resume selected stores")
     def resume(self, request, queryset):
-        count = queryset.update(paused_until=None, pause_reason="")
+        from orders.permissions import Actor
+        from retailers.services import store_resume
+
+        actor = Actor.ops(request.user)
+        with transaction.atomic():
+            for store in queryset:
+                store_resume(store=store, actor=actor, reason="Resumed from the admin")
+        count = len(queryset)
         self.message_user(request, f"{count} store(s) are taking orders again.", messages.SUCCESS)
 
 
@@ -437,7 +478,7 @@ class StoreMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedSaveMixin, admin.ModelAdmin):
     list_display = ["title", "sku", "retailer", "category", "price", "bags", "is_active"]
     list_filter = ["is_active", "retailer", "category"]
     list_select_related = ["retailer"]
@@ -515,3 +556,24 @@ class StoreClosureAdmin(admin.ModelAdmin):
     search_fields = ["store__name", "reason"]
     autocomplete_fields = ["store"]
     date_hierarchy = "starts_on"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Who changed settings, reviewed drivers or intervened, before and after. Order and route
+    events, stock adjustments and dispatch decisions have their own lists; /ops/audit/ shows
+    them all together."""
+
+    list_display = [
+        "created_at",
+        "actor_label",
+        "actor_kind",
+        "action",
+        "object_repr",
+        "mall",
+        "reason",
+    ]
+    list_filter = ["actor_kind", "action", "object_type", "mall"]
+    list_select_related = ["mall"]
+    search_fields = ["action", "object_repr", "object_id", "actor_label", "reason"]
+    date_hierarchy = "created_at"

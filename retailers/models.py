@@ -316,3 +316,38 @@ class StockAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stock}: {self.delta:+d} ({self.get_reason_display()})"
+
+
+class AuditEntry(models.Model):
+    """One change made by a person or an API key that no other history row records: store
+    settings and pauses, driver reviews, ops interventions, admin edits, API keys and webhooks.
+
+    Written only by `retailers.audit.audit_record`; the audit trail reads these together with
+    order and route events, stock adjustments and dispatch decisions.
+    """
+
+    # The same kinds as orders.models.ActorKind (not imported: orders depends on retailers).
+    actor_kind = models.CharField(max_length=16)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=120, blank=True)
+    action = models.CharField(max_length=64, db_index=True, help_text="e.g. store.pause")
+    object_type = models.CharField(max_length=64, help_text="app_label.model")
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    mall = models.ForeignKey(
+        Mall, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label or self.actor_kind}: {self.action} {self.object_repr}"

@@ -21,6 +21,7 @@ from django.db.models import F
 
 from orders.permissions import Actor, check_store_manager
 from retailers import clock
+from retailers.audit import audit_record, snapshot
 from retailers.models import (
     Product,
     Stock,
@@ -439,18 +440,40 @@ def store_settings_update(
     for day in hours:
         if day.opens_at is not None and (day.closes_at is None or day.closes_at <= day.opens_at):
             raise StoreError("A store must close after it opens.")
+    settings_fields = ["prep_minutes", "acceptance_minutes", "pickup_instructions"]
     with transaction.atomic():
+        before = {
+            **snapshot(store, settings_fields),
+            "hours": _hours_snapshot(store.hours.all()),
+        }
         store.prep_minutes = prep_minutes
         store.acceptance_minutes = acceptance_minutes
         store.pickup_instructions = pickup_instructions.strip()
-        store.save(update_fields=["prep_minutes", "acceptance_minutes", "pickup_instructions"])
+        store.save(update_fields=settings_fields)
         store.hours.all().delete()
         StoreHours.objects.bulk_create(
             StoreHours(store=store, weekday=d.weekday, opens_at=d.opens_at, closes_at=d.closes_at)
             for d in hours
             if d.opens_at is not None
         )
+        after = {**snapshot(store, settings_fields), "hours": _hours_snapshot(hours)}
+        audit_record(
+            actor=actor,
+            action="store.settings",
+            obj=store,
+            mall=store.mall_id,
+            before=before,
+            after=after,
+        )
     return store
+
+
+def _hours_snapshot(hours) -> list:
+    return [
+        [h.weekday, h.opens_at.isoformat(), h.closes_at.isoformat()]
+        for h in sorted(hours, key=lambda h: h.weekday)
+        if h.opens_at is not None and h.closes_at is not None
+    ]
 
 
 def store_pause(*, store: Store, actor: Actor, until: dt.datetime, reason: str = "") -> Store:
@@ -458,17 +481,41 @@ def store_pause(*, store: Store, actor: Actor, until: dt.datetime, reason: str =
     check_store_manager(actor, store)
     if until <= clock.now():
         raise StoreError("Pick a time in the future.")
-    store.paused_until = until
-    store.pause_reason = reason.strip()[:200] or f"Paused by {actor.label or 'the store'}"
-    store.save(update_fields=["paused_until", "pause_reason"])
+    fields = ["paused_until", "pause_reason"]
+    with transaction.atomic():
+        before = snapshot(store, fields)
+        store.paused_until = until
+        store.pause_reason = reason.strip()[:200] or f"Paused by {actor.label or 'the store'}"
+        store.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action="store.pause",
+            obj=store,
+            mall=store.mall_id,
+            reason=reason,
+            before=before,
+            after=snapshot(store, fields),
+        )
     return store
 
 
-def store_resume(*, store: Store, actor: Actor) -> Store:
+def store_resume(*, store: Store, actor: Actor, reason: str = "") -> Store:
     check_store_manager(actor, store)
-    store.paused_until = None
-    store.pause_reason = ""
-    store.save(update_fields=["paused_until", "pause_reason"])
+    fields = ["paused_until", "pause_reason"]
+    with transaction.atomic():
+        before = snapshot(store, fields)
+        store.paused_until = None
+        store.pause_reason = ""
+        store.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action="store.resume",
+            obj=store,
+            mall=store.mall_id,
+            reason=reason,
+            before=before,
+            after=snapshot(store, fields),
+        )
     return store
 
 

@@ -99,6 +99,19 @@ def busy_day(picked_up_order, place_order, stock, driver, mall):
     ready = order_accept(order=place_order(stock), actor=Actor.system())
     order_mark_ready(order=ready, actor=Actor.system())
     assert dispatch_cycle(mall=mall, trigger="admin test", time_limit=0.1).routes_planned == 1
+    # An audit entry (store settings, reviews, interventions): resuming writes one.
+    from retailers.services import store_resume
+
+    store_resume(store=stock.store, actor=Actor.system(), reason="admin test")
+    # API v1 and webhooks: a key, an endpoint, a delivery with one logged attempt.
+    from orders.api.auth import api_key_create
+    from orders.models import WebhookAttempt
+    from orders.webhooks import webhook_endpoint_create, webhook_send_test
+
+    api_key_create(name="admin test", partner="Acme Market", scopes=["orders:read"])
+    endpoint = webhook_endpoint_create(url="https://acme.example/hooks", partner="Acme Market")
+    delivery = webhook_send_test(endpoint=endpoint)
+    WebhookAttempt.objects.create(delivery=delivery, at=delivery.created_at, status_code=200)
     assert ProofOfDelivery.objects.exists()
     assert IdempotencyKey.objects.exists()
     return picked_up_order

@@ -25,7 +25,7 @@ def login(client, user):
         ("shopper", "orders:mine"),
         ("manager", "store:home"),
         ("driver", "driver:home"),
-        ("ops_user", "admin:index"),
+        ("ops_user", "ops:home"),
     ],
 )
 def test_each_party_lands_on_its_own_home_after_login(client, request, who, lands_on):
