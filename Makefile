@@ -43,7 +43,7 @@ run: install
 	@echo "Mallrun is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops web and worker)"
 	@echo "Demo logins (password: mallrun): shopper, store, driver, ops"
 	@echo "  shopper -> http://$(HOST):$(PORT)/        store  -> http://$(HOST):$(PORT)/store/"
-	@echo "  driver  -> http://$(HOST):$(PORT)/driver/ ops    -> http://$(HOST):$(PORT)/admin/"
+	@echo "  driver  -> http://$(HOST):$(PORT)/driver/ ops    -> http://$(HOST):$(PORT)/ops/"
 	@echo
 	DJANGO_DEBUG=1 $(PY) manage.py serve $(HOST):$(PORT)
 
