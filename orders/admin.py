@@ -517,6 +517,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             partner=obj.partner,
             retailer=obj.retailer,
             test_mode=obj.test_mode,
+            actor=Actor.ops(request.user),
         )
         obj.pk = key.pk
         messages.warning(request, f"The new key, shown only this once: {raw}")
@@ -529,7 +530,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         from orders.api.auth import api_key_revoke
 
         for key in queryset:
-            api_key_revoke(key=key)
+            api_key_revoke(key=key, actor=Actor.ops(request.user))
         messages.success(request, f"Revoked {queryset.count()} key(s).")
 
 
@@ -569,7 +570,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         from orders.webhooks import webhook_secret_rotate
 
         for endpoint in queryset:
-            webhook_secret_rotate(endpoint=endpoint)
+            webhook_secret_rotate(endpoint=endpoint, actor=Actor.ops(request.user))
         messages.success(request, "Secret(s) rotated.")
 
 
@@ -606,7 +607,7 @@ class WebhookDeliveryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         from orders.webhooks import webhook_redeliver
 
         for delivery in queryset:
-            webhook_redeliver(delivery=delivery)
+            webhook_redeliver(delivery=delivery, actor=Actor.ops(request.user))
         messages.success(request, f"Queued {queryset.count()} delivery(ies) again.")
 
 

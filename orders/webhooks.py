@@ -98,23 +98,41 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float):
 # --- Services -------------------------------------------------------------------------
 
 
+def _audit(actor, action: str, endpoint: WebhookEndpoint) -> None:
+    """In the audit trail when someone acted (never the secrets)."""
+    if actor is None:
+        return
+    from retailers.audit import audit_record
+
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=endpoint,
+        object_repr=endpoint.url,
+        after={"url": endpoint.url, "events": endpoint.events},
+    )
+
+
 def webhook_endpoint_create(
-    *, url: str, partner: str = "", retailer=None, events: list[str] | None = None
+    *, url: str, partner: str = "", retailer=None, events: list[str] | None = None, actor=None
 ) -> WebhookEndpoint:
     unknown = set(events or []) - set(EVENT_TYPES)
     if unknown:
         raise ValueError(f"Unknown event type(s): {', '.join(sorted(unknown))}.")
-    return WebhookEndpoint.objects.create(
+    endpoint = WebhookEndpoint.objects.create(
         url=url, partner=partner, retailer=retailer, events=events or [], secret=new_secret()
     )
+    _audit(actor, "webhook.create", endpoint)
+    return endpoint
 
 
-def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint, actor=None) -> WebhookEndpoint:
     """A new secret; the old one keeps signing beside it for 24 hours."""
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_until = clock.now() + SECRET_OVERLAP
     endpoint.secret = new_secret()
     endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+    _audit(actor, "webhook.rotate", endpoint)
     return endpoint
 
 
@@ -207,8 +225,9 @@ def webhook_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     return delivery
 
 
-def webhook_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+def webhook_redeliver(*, delivery: WebhookDelivery, actor=None) -> WebhookDelivery:
     """Send again now (same webhook-id), whatever happened before; a new 24 h window."""
+    _audit(actor, "webhook.redeliver", delivery.endpoint)
     now = clock.now()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDelivery.Status.PENDING, next_attempt_at=now, created_at=now

@@ -35,8 +35,10 @@ def api_key_create(
     partner: str = "",
     retailer: Retailer | None = None,
     test_mode: bool = False,
+    actor: Actor | None = None,
 ) -> tuple[ApiKey, str]:
-    """Make a key for a partner or a retailer; returns the row and the secret (shown once)."""
+    """Make a key for a partner or a retailer; returns the row and the secret (shown once).
+    With an actor, the creation is in the audit trail (never the secret or its hash)."""
     if bool(partner) == bool(retailer):
         raise ValueError("A key belongs to a partner or to a retailer, not both or neither.")
     unknown = set(scopes) - set(ApiScope.values)
@@ -52,13 +54,32 @@ def api_key_create(
         scopes=sorted(set(scopes)),
         test_mode=test_mode,
     )
+    _audit(actor, "apikey.create", key)
     return key, raw
 
 
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
+def api_key_revoke(*, key: ApiKey, actor: Actor | None = None) -> ApiKey:
+    revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
     key.refresh_from_db()
+    if revoked:
+        _audit(actor, "apikey.revoke", key)
     return key
+
+
+def _audit(actor: Actor | None, action: str, key: ApiKey) -> None:
+    if actor is None:
+        return
+    from retailers.audit import audit_record
+
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=key,
+        object_repr=f"{key.prefix}… ({key.owner_label})",
+        after={"prefix": key.prefix, "scopes": key.scopes, "test_mode": key.test_mode},
+    )
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

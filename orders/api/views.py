@@ -991,6 +991,7 @@ class WebhookEndpointsView(KeyView):
             events=data.validated_data["events"],
             partner=key.partner,
             retailer=key.retailer if key.retailer_id else None,
+            actor=actor_for(key),
         )
         return Response(s.WebhookEndpointCreated(endpoint).data, status=status.HTTP_201_CREATED)
 
@@ -1007,7 +1008,7 @@ class WebhookEndpointActionView(KeyView):
             delivery = w.webhook_send_test(endpoint=endpoint)
             return Response(s.WebhookDeliveryOut(delivery).data, status=status.HTTP_202_ACCEPTED)
         if self.action_name == "rotate":
-            endpoint = w.webhook_secret_rotate(endpoint=endpoint)
+            endpoint = w.webhook_secret_rotate(endpoint=endpoint, actor=actor_for(request.auth))
         elif self.action_name == "enable":
             w.webhook_endpoint_enable(endpoint=endpoint)
             endpoint.refresh_from_db()
@@ -1105,7 +1106,7 @@ class WebhookRedeliverView(KeyView):
         from orders.webhooks import webhook_redeliver
 
         delivery = get_object_or_404(_deliveries(request.auth), pk=pk)
-        webhook_redeliver(delivery=delivery)
+        webhook_redeliver(delivery=delivery, actor=actor_for(request.auth))
         return Response(
             s.WebhookDeliveryOut(_deliveries(request.auth).get(pk=pk)).data,
             status=status.HTTP_202_ACCEPTED,

@@ -64,3 +64,24 @@ def test_admin_revokes_and_redelivers(client, ops_user, partner_api, monkeypatch
     assert WebhookDelivery.objects.get(pk=delivery.pk).status in ("pending", "succeeded")
     page = client.get(reverse("admin:orders_webhookdelivery_change", args=[delivery.pk]))
     assert page.status_code == 200
+
+
+def test_key_and_webhook_changes_are_in_the_audit_trail_without_secrets(db, store):
+    from orders.api.auth import api_key_create, api_key_revoke
+    from orders.permissions import Actor
+    from orders.webhooks import webhook_endpoint_create, webhook_secret_rotate
+    from retailers.models import AuditEntry
+
+    actor = Actor.system("tests")
+    key, raw = api_key_create(
+        name="POS", scopes=["orders:read"], retailer=store.retailer, actor=actor
+    )
+    api_key_revoke(key=key, actor=actor)
+    endpoint = webhook_endpoint_create(
+        url="https://pos.example/hooks", retailer=store.retailer, actor=actor
+    )
+    webhook_secret_rotate(endpoint=endpoint, actor=actor)
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
+    assert actions == ["apikey.create", "apikey.revoke", "webhook.create", "webhook.rotate"]
+    dumped = str(list(AuditEntry.objects.values("before", "after", "object_repr")))
+    assert raw not in dumped and key.key_hash not in dumped and endpoint.secret not in dumped

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orders.api.auth import api_key_create
 from orders.models import ApiScope
+from orders.permissions import Actor
 from retailers.models import Retailer
 
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
             partner=partner or "",
             retailer=found,
             test_mode=test,
+            actor=Actor.system("create_api_key command"),
         )
         self.stderr.write(
             f"Created {'test' if test else 'live'} key {key.prefix}… for {key.owner_label} "
