@@ -13,6 +13,7 @@ def log_in(page, live_server, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("mallrun")
     page.keyboard.press("Enter")  # submit by keyboard, as people on a counter tablet do
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
     page.wait_for_load_state("networkidle")
 
 

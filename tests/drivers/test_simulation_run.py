@@ -30,7 +30,11 @@ def scratch_dirs() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("mallrun-sim-*")}
 
 
-def test_it_reports_each_policy_and_leaves_the_real_database_alone(tmp_path, mall):
+def test_it_reports_each_policy_and_leaves_the_real_database_alone(tmp_path, mall, monkeypatch):
+    # A temp folder of this test's own, so another run on the machine can't look like a leak.
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(own_tmp))
     users, before_dirs = get_user_model().objects.count(), scratch_dirs()
     out = io.StringIO()
 
