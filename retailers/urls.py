@@ -43,4 +43,24 @@ urlpatterns = [
     path("<slug:slug>/staff/<int:pk>/role/", views.staff_change, name="staff_change"),
     path("<slug:slug>/staff/<int:pk>/remove/", views.staff_remove, name="staff_remove"),
     path("<slug:slug>/reports/", views.reports, name="reports"),
+    path("<slug:slug>/integrations/", views.integrations, name="integrations"),
+    path("<slug:slug>/integrations/keys/", views.key_create, name="key_create"),
+    path("<slug:slug>/integrations/keys/<int:pk>/revoke/", views.key_revoke, name="key_revoke"),
+    path("<slug:slug>/integrations/webhooks/", views.endpoint_create, name="endpoint_create"),
+    path("<slug:slug>/integrations/webhooks/<int:pk>/", views.endpoint_detail, name="endpoint"),
+    path(
+        "<slug:slug>/integrations/webhooks/<int:pk>/rotate/",
+        views.endpoint_rotate,
+        name="endpoint_rotate",
+    ),
+    path(
+        "<slug:slug>/integrations/webhooks/<int:pk>/test/",
+        views.endpoint_test,
+        name="endpoint_test",
+    ),
+    path(
+        "<slug:slug>/integrations/deliveries/<int:pk>/redeliver/",
+        views.delivery_redeliver,
+        name="delivery_redeliver",
+    ),
 ]

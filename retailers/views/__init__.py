@@ -21,6 +21,16 @@ from retailers.views.catalog import (
     product_new,
     stock_adjust,
 )
+from retailers.views.integrations import (
+    delivery_redeliver,
+    endpoint_create,
+    endpoint_detail,
+    endpoint_rotate,
+    endpoint_test,
+    integrations,
+    key_create,
+    key_revoke,
+)
 from retailers.views.manage import (
     closure_add,
     closure_remove,
@@ -62,4 +72,12 @@ __all__ = [
     "staff_change",
     "staff_remove",
     "stock_adjust",
+    "delivery_redeliver",
+    "endpoint_create",
+    "endpoint_detail",
+    "endpoint_rotate",
+    "endpoint_test",
+    "integrations",
+    "key_create",
+    "key_revoke",
 ]
