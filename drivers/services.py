@@ -29,7 +29,7 @@ from drivers.models import (
 from orders.models import Order
 from orders.permissions import Actor, check_offer_answer, check_ops, check_route_actor
 from orders.services import NO_DRIVER, order_clear_attention
-from orders.tasks import enqueue_route_assigned
+from orders.tasks import enqueue_driver_location, enqueue_route_assigned
 from retailers import clock
 from retailers.audit import audit_record, snapshot
 from retailers.geo import road_km, travel_minutes
@@ -729,6 +729,7 @@ def driver_locate(*, driver: Driver, latitude: float, longitude: float) -> None:
     Driver.objects.filter(pk=driver.pk).update(
         last_latitude=latitude, last_longitude=longitude, last_located_at=clock.now()
     )
+    transaction.on_commit(partial(enqueue_driver_location, driver.pk))
 
 
 def block_forfeit(*, booking: BlockBooking, driver: Driver) -> BlockBooking:

@@ -64,6 +64,19 @@ def route_assigned_fanout(route_id: int) -> None:
     webhooks_for_route_assigned(route_id)
 
 
+def enqueue_driver_location(driver_id: int) -> None:
+    """Called on commit when a driver's phone reports its position: `driver.location`."""
+    if _quiet.get():
+        return
+    async_task("orders.tasks.driver_location_fanout", driver_id)
+
+
+def driver_location_fanout(driver_id: int) -> None:
+    from orders.webhooks import webhooks_for_driver_location
+
+    webhooks_for_driver_location(driver_id)
+
+
 def api_housekeeping() -> None:
     """Periodic: forget API idempotency keys older than 24 hours."""
     from orders.api.idempotency import idempotency_purge

@@ -46,7 +46,13 @@ EVENT_FOR_STATUS = {
     Order.Status.RETURNED: "order.returned",
     Order.Status.CANCELLED: "order.cancelled",
 }
-EVENT_TYPES = [*EVENT_FOR_STATUS.values(), "order.updated", "route.assigned", "webhook.test"]
+EVENT_TYPES = [
+    *EVENT_FOR_STATUS.values(),
+    "order.updated",
+    "route.assigned",
+    "driver.location",
+    "webhook.test",
+]
 
 # Waits after the 1st, 2nd, … failed attempt (the Standard Webhooks schedule); a delivery
 # whose next try would fall past MALLRUN_WEBHOOK_RETRY_HOURS is given up.
@@ -355,41 +361,31 @@ def webhook_deliver_due() -> int:
     return len(ids)
 
 
-def webhooks_for_route_assigned(route_id: int) -> list[WebhookDelivery]:
-    """`route.assigned` for each order on a route a driver just accepted, to the endpoints
-    that hear that order. Meant to be called on commit of an offer's acceptance (in
-    drivers.services) or from a task; each order's payload carries its current sequence."""
-    from drivers.models import Route
-    from drivers.services import route_orders
-
-    route = Route.objects.select_related("driver__user").get(pk=route_id)
+def _deliveries_for_orders(event_type: str, items) -> list[WebhookDelivery]:
+    """One delivery per (order, endpoint that hears it and wants this event), queued on commit.
+    `items` are (order, data) pairs; each payload carries the order's current sequence."""
     now = clock.now()
     rows = []
-    for order in route_orders(route):
-        endpoints = [e for e in _endpoints_for(order) if e.wants("route.assigned")]
+    for order, data in items:
+        endpoints = [e for e in _endpoints_for(order) if e.wants(event_type)]
         if not endpoints:
             continue
         sequence = OrderEvent.objects.filter(order=order).count()
-        data = {
+        payload_data = {
             "id": order.number,
             "external_id": order.external_ref,
             "status": order.status,
             "sequence": sequence,
-            "route": {
-                "id": route.pk,
-                "driver": route.driver.user.first_name if route.driver_id else "",
-                "accepted_at": route.accepted_at.isoformat() if route.accepted_at else None,
-            },
-            "eta": order.promised_by.isoformat() if order.promised_by else None,
+            **data,
         }
         rows += [
             WebhookDelivery(
                 endpoint=endpoint,
                 message_id=f"msg_{uuid.uuid4().hex}",
-                event_type="route.assigned",
+                event_type=event_type,
                 order=order,
                 sequence=sequence,
-                payload={"type": "route.assigned", "timestamp": now.isoformat(), "data": data},
+                payload={"type": event_type, "timestamp": now.isoformat(), "data": payload_data},
                 next_attempt_at=now,
                 created_at=now,
             )
@@ -405,3 +401,42 @@ def webhooks_for_route_assigned(route_id: int) -> list[WebhookDelivery]:
     )
     transaction.on_commit(lambda: _queue(ids))
     return rows
+
+
+def webhooks_for_route_assigned(route_id: int) -> list[WebhookDelivery]:
+    """`route.assigned` for each order on a route a driver just accepted, to the endpoints
+    that hear that order (called on commit of the acceptance, through a task)."""
+    from drivers.models import Route
+    from drivers.services import route_orders
+
+    route = Route.objects.select_related("driver__user").get(pk=route_id)
+    info = {
+        "id": route.pk,
+        "driver": route.driver.user.first_name if route.driver_id else "",
+        "accepted_at": route.accepted_at.isoformat() if route.accepted_at else None,
+    }
+    return _deliveries_for_orders(
+        "route.assigned",
+        [
+            (order, {"route": info, "eta": order.promised_by.isoformat()})
+            for order in route_orders(route)
+        ],
+    )
+
+
+def webhooks_for_driver_location(driver_id: int) -> list[WebhookDelivery]:
+    """`driver.location` for the orders a driver is carrying (picked up, not yet delivered)."""
+    from drivers.models import Driver, Route
+    from drivers.services import route_orders
+
+    driver = Driver.objects.get(pk=driver_id)
+    route = Route.objects.filter(driver=driver, status__in=Route.HELD_STATUSES).first()
+    if route is None or driver.last_latitude is None:
+        return []
+    where = {
+        "latitude": driver.last_latitude,
+        "longitude": driver.last_longitude,
+        "at": driver.last_located_at.isoformat() if driver.last_located_at else None,
+    }
+    carried = [o for o in route_orders(route) if o.status == Order.Status.PICKED_UP]
+    return _deliveries_for_orders("driver.location", [(o, {"driver": where}) for o in carried])

@@ -241,3 +241,29 @@ def test_a_driver_accepting_a_route_sends_route_assigned(
         Webhook(retailer_endpoint.secret).verify(r[1], r[2])["type"] for r in receiver.requests
     ]
     assert types == ["route.assigned"]
+
+
+def test_a_carrying_drivers_position_is_sent_as_driver_location(
+    receiver, retailer_endpoint, place_order, stock, driver, advance, run_on_commit
+):
+    from drivers.services import driver_locate
+
+    with side_effects_muted():
+        order = advance(place_order(stock), "picked_up")
+    run_on_commit(driver_locate, driver=driver, latitude=36.13, longitude=-115.16)
+    (request,) = receiver.requests
+    payload = Webhook(retailer_endpoint.secret).verify(request[1], request[2])
+    assert payload["type"] == "driver.location"
+    assert payload["data"]["id"] == order.number
+    assert payload["data"]["driver"]["latitude"] == 36.13
+
+
+def test_no_driver_location_is_sent_before_pick_up(
+    receiver, retailer_endpoint, place_order, stock, driver, advance, run_on_commit
+):
+    from drivers.services import driver_locate
+
+    with side_effects_muted():
+        advance(place_order(stock), "ready")
+    run_on_commit(driver_locate, driver=driver, latitude=36.13, longitude=-115.16)
+    assert receiver.requests == []
