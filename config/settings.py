@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,6 +118,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["config.login_throttle.ThrottledModelBackend"]
+MALLRUN_LOGIN_FAILURES_PER_USER = env_int("MALLRUN_LOGIN_FAILURES_PER_USER", 5)
+MALLRUN_LOGIN_FAILURES_PER_IP = env_int("MALLRUN_LOGIN_FAILURES_PER_IP", 30)
+MALLRUN_LOGIN_LOCKOUT_MINUTES = env_int("MALLRUN_LOGIN_LOCKOUT_MINUTES", 15)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -210,6 +215,8 @@ Q_CLUSTER = {
     "sync": env_bool("Q_SYNC", False),
     "poll": 1,
 }
+# /health/ reports an error when the oldest queued task has waited longer than this.
+MALLRUN_HEALTH_MAX_QUEUE_SECONDS = env_int("MALLRUN_HEALTH_MAX_QUEUE_SECONDS", 300)
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -252,13 +259,34 @@ MALLRUN_WEBHOOK_TIMEOUT_SECONDS = float(env_str("MALLRUN_WEBHOOK_TIMEOUT_SECONDS
 MALLRUN_WEBHOOK_RETRY_HOURS = env_int("MALLRUN_WEBHOOK_RETRY_HOURS", 24)
 
 # --- Logging --------------------------------------------------------------------------
+# One JSON object per line in production (MALLRUN_LOG_FORMAT=json), readable lines locally;
+# every line carries the request id (config/observability.py). The access line per request
+# (logger mallrun.request) is on in production and off under runserver, which prints its own.
+LOG_FORMAT = env_str("MALLRUN_LOG_FORMAT", "plain" if DEBUG or TESTING else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "mallrun.request": {
+            "level": "INFO"
+            if env_bool("MALLRUN_ACCESS_LOG", not DEBUG and not TESTING)
+            else "WARNING"
+        },
+    },
 }
 
 # --- Mallrun business settings --------------------------------------------------------

@@ -4,6 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import views
+from config.forms import AdminLoginForm
+
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", include("orders.shop_urls")),
@@ -38,6 +41,7 @@ urlpatterns = [
     path("ops/", include("orders.ops.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("health/", views.health, name="health"),
+    path("health/web/", views.health_web, name="health_web"),
 ]
 
 if settings.DEBUG:

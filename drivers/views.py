@@ -109,7 +109,7 @@ def apply(request):
             form.add_error(None, str(exc))
         else:
             if not request.user.is_authenticated:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="config.login_throttle.ThrottledModelBackend")
             messages.success(request, "Thanks! We'll review your application shortly.")
             return redirect("driver:home")
     return render(request, "drivers/apply.html", {"form": form})

@@ -346,7 +346,7 @@ def signup(request):
             with transaction.atomic():
                 user = form.save()
                 Shopper.objects.create(user=user, phone=form.cleaned_data["phone"])
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="config.login_throttle.ThrottledModelBackend")
             cart_merge_on_login(request, user)
             messages.success(request, "Welcome to Mallrun.")
             nxt = request.POST.get("next") or ""

@@ -21,6 +21,15 @@ def _clean_sms_outbox():
     LocmemSmsBackend.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def _clean_default_cache():
+    """Login-failure counters and throttles live in the default cache: none carry over."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def mall(db):
     return f.MallFactory(name="Fashion Show", slug="fashion-show")

@@ -133,10 +133,6 @@ def test_storefront_home_lists_malls(client, mall):
     assert mall.name.encode() in response.content
 
 
-def test_health_answers_ok(client, db):
-    assert client.get(reverse("health")).json() == {"status": "ok", "database": "ok"}
-
-
 def test_shopper_order_list_query_count_does_not_grow(
     client, shopper, stock, place_order, django_assert_max_num_queries
 ):
