@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from config.db_router import replica_databases
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -100,6 +101,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# Read replicas (optional): only views marked @reads_from_replica use them (config/db_router.py).
+DATABASES.update(
+    replica_databases(
+        env_list("DATABASE_REPLICA_URLS", []),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600),
+    )
+)
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -242,7 +251,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Mallrun API",
     "DESCRIPTION": (
         "Same-day delivery from mall stores. Authenticate with `Authorization: Bearer <key>` "
-        "(driver endpoints use the signed-in session). Errors are RFC 9457 problem details. "
+        "(driver endpoints: the signed-in session or a driver token from POST driver/tokens/). "
+        "Errors are RFC 9457 problem details. "
         "See docs/api.md for webhooks (Standard Webhooks signatures)."
     ),
     "VERSION": "1.0.0",

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
+from config.db_router import reads_from_replica
 from drivers.models import Driver, Route
 from drivers.services import DriverError, RouteError
 from drivers.services import driver_review as driver_review_service
@@ -257,6 +258,7 @@ def driver_review(request, pk):
 
 
 @ops_view
+@reads_from_replica
 @vary_on_headers("HX-Request")
 def audit(request):
     malls = _malls()
@@ -285,6 +287,7 @@ def audit(request):
 
 
 @ops_view
+@reads_from_replica
 def metrics(request, slug):
     mall = get_object_or_404(Mall, slug=slug)
     try:

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.db_router import reads_from_replica
 from retailers import clock, services
 from retailers.forms import (
     WEEKDAYS,
@@ -233,6 +234,7 @@ def _chart(days) -> dict:
 
 
 @staff_view(manager=True)
+@reads_from_replica
 def reports(request, store):
     today = store.mall.local_now().date()
     form = ReportForm(request.GET or {"start": today - dt.timedelta(days=13), "end": today})

@@ -154,3 +154,12 @@ def test_tasks_inherit_the_request_id_of_the_request_that_queued_them():
     _adopt_task_id(sender="django_q", func=None, task={"id": "a" * 32, "request_id": "-"})
     assert request_id_var.get() == "task-aaaaaaaaaaaa"
     request_id_var.set("-")
+
+
+def test_djangos_own_error_lines_carry_the_request_id(client, db, caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/no-such-page/", headers={"X-Request-ID": "trace-404-abc"})
+    assert response.status_code == 404
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    RequestIdFilter().filter(record)
+    assert record.request_id == "trace-404-abc"

@@ -1,16 +1,23 @@
-"""Whole-stack page benchmark: gunicorn + a load generator (wrk) on loopback.
+"""Whole-stack benchmark: gunicorn + a load generator (wrk) in a second process on loopback.
 
-Each page is measured in the same run as a trivial reference view (`/health/`, one
-`SELECT 1`), and reported as requests per second, p99 latency and the ratio to the reference.
-It builds a throw-away database with the demo data: SQLite by default, or an empty
-PostgreSQL database named with `--database` (never the one in DATABASE_URL, which it would
-fill with demo rows).
+Each page is measured in the same run as a trivial reference view (`/health/web/`, one
+`SELECT 1`), and reported as requests per second, p99 latency and the ratio to the reference:
+the storefront's availability page (and a search), a shopper's tracking page, the store
+board, the ops board, and the API's `GET /api/v1/orders` and `POST /api/v1/orders` (a fresh
+Idempotency-Key per request, so every POST really places an order).
+
+It builds a throw-away database with the demo data: SQLite by default, or a PostgreSQL URL
+with `--database` (created when missing, dropped afterwards; never the one in DATABASE_URL).
+So that same-day orders are accepted whenever the benchmark runs, the bench database moves the
+Las Vegas mall to a time zone where it is midday, opens its stores all day and gives the
+benchmarked product a large stock; the API key's rate limit is lifted for the run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import http.cookiejar
+import json
 import os
 import platform
 import re
@@ -20,17 +27,99 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+# (label, path or key of a prepared path, who is asking, wrk Lua script)
 PAGES = [
-    ("reference: /health/ (SELECT 1)", "/health/", None),
-    ("availability (Las Vegas, demo catalog)", "/shop/", "shopper-location"),
-    ("availability, search 'lip'", "/shop/?q=lip", "shopper-location"),
+    ("reference: /health/web/ (SELECT 1)", "/health/web/", None),
+    ("availability (Las Vegas, demo catalog)", "/shop/", "location"),
+    ("availability, search 'lip'", "/shop/?q=lip", "location"),
+    ("tracking page (shopper)", "{tracking}", "shopper"),
+    ("store board (manager)", "{store_board}", "store"),
+    ("ops board (ops staff)", "{ops_board}", "ops"),
+    ("API POST /api/v1/orders (new order each)", "/api/v1/orders/", "api-post"),
+    ("API GET /api/v1/orders (50 per page)", "/api/v1/orders/", "api"),
 ]
+
+POST_SCRIPT = """
+-- setup() runs in the main state; thread:set() makes `thread_id` a global in each thread.
+local counter = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+function init(args)
+  run = args[1] or "run"
+end
+request = function()
+  counter = counter + 1
+  local key = string.format("bench-%s-%d-%d", run, thread_id or 0, counter)
+  return wrk.format("POST", nil, {
+    ["Authorization"] = "Bearer " .. os.getenv("MALLRUN_BENCH_KEY"),
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = key,
+  }, os.getenv("MALLRUN_BENCH_BODY"))
+end
+"""
+
+PREPARE = """
+import datetime as dt, json, zoneinfo
+from django.contrib.auth.models import User
+from orders.api.auth import api_key_create
+from orders.models import Order
+from orders.permissions import Actor
+from retailers.models import Mall, Stock, StoreHours, StoreMembership
+
+now = dt.datetime.now(dt.UTC)
+zone = next(
+    z for z in sorted(zoneinfo.available_timezones())
+    if "/" in z and not z.startswith(("Etc", "SystemV"))
+    and 11 <= now.astimezone(zoneinfo.ZoneInfo(z)).hour <= 13
+)
+mall = Mall.objects.get(slug="fashion-show-las-vegas")
+mall.timezone = zone
+mall.same_day_cutoff = dt.time(23, 0)
+mall.save()
+for hours in StoreHours.objects.filter(store__mall=mall):
+    hours.opens_at, hours.closes_at = dt.time(0, 0), dt.time(23, 59)
+    hours.save()
+manager = User.objects.get(username="store")
+store = (
+    StoreMembership.objects.filter(user=manager, store__mall=mall).select_related("store")
+    .first().store
+)
+stock = Stock.objects.filter(store=store, product__is_active=True).order_by("pk").first()
+stock.on_hand = stock.reserved + 1_000_000
+stock.save()
+order = Order.objects.filter(shopper__user__username="shopper").order_by("-pk").first()
+key, raw = api_key_create(
+    name="bench", scopes=["orders:read", "orders:write"], partner="Bench Market",
+    retailer=None, test_mode=False, actor=Actor.system("bench"),
+)
+body = {
+    "store_id": store.pk,
+    "items": [{"product_id": stock.product_id, "quantity": 1}],
+    "address": {"line1": "3200 S Las Vegas Blvd", "city": "Las Vegas", "state": "NV",
+                "zip_code": "89109", "latitude": mall.latitude + 0.02,
+                "longitude": mall.longitude + 0.01},
+    "recipient": {"name": "Bench Shopper", "phone": "+17025550100"},
+}
+print(json.dumps({
+    "tracking": f"/track/{order.group}/",
+    "store_board": f"/store/{store.slug}/",
+    "ops_board": f"/ops/m/{mall.slug}/",
+    "key": raw,
+    "body": json.dumps(body),
+    "zone": zone,
+}))
+"""
 
 
 def _free_port() -> int:
@@ -60,11 +149,43 @@ def _session_with_location(base: str) -> str:
     raise CommandError("no session cookie came back from /shop/?zip=89109")
 
 
-def _wrk(url: str, *, seconds: int, connections: int, cookie: str | None) -> tuple[float, float]:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if cookie:
-        cmd[1:1] = ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+def _session_of(base: str, username: str) -> str:
+    """Log in through the login page like a person; returns the session cookie header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/accounts/login/", timeout=10).read()
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    data = urllib.parse.urlencode(
+        {"username": username, "password": "mallrun", "csrfmiddlewaretoken": token}
+    ).encode()
+    opener.open(f"{base}/accounts/login/", data=data, timeout=10).read()
+    for cookie in jar:
+        if cookie.name == "sessionid":
+            return f"sessionid={cookie.value}"
+    raise CommandError(f"could not log in as {username}")
+
+
+def _wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str],
+    script: str | None = None,
+    script_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> tuple[float, float]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
+    if script_args:
+        cmd += ["--", *script_args]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     match = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     value, unit = float(match.group(1)), match.group(2)
@@ -100,77 +221,121 @@ class Command(BaseCommand):
             "DJANGO_STATIC_ROOT": str(work / "static"),
             "DJANGO_MAILER_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "DJANGO_LOG_LEVEL": "WARNING",
+            "MALLRUN_ACCESS_LOG": "0",
+            "MALLRUN_API_RATE": "100000000/min",
+            "MALLRUN_LOGIN_FAILURES_PER_IP": "100000",
         }
+        env.pop("Q_SYNC", None)
         database = database or f"sqlite:///{work / 'bench.sqlite3'}"
+        is_postgres = database.startswith(("postgres://", "postgresql://"))
+        if is_postgres:
+            _create_postgres_database(database)
         env["DATABASE_URL"] = database
         manage = [sys.executable, "manage.py"]
         cwd = settings.BASE_DIR
-        for step in (
-            ["migrate", "-v0"],
-            ["createcachetable"],
-            ["collectstatic", "-v0", "--noinput"],
-        ):
-            subprocess.run(manage + step, env=env, cwd=cwd, check=True)
-        subprocess.run(
-            manage + ["load_demo", "--force"],
-            env=env,
-            cwd=cwd,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-w",
-                str(workers),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=cwd,
-        )
+        server = None
         try:
-            _wait_until_up(f"{base}/health/")
-            cookie = _session_with_location(base)
+            for step in (
+                ["migrate", "-v0"],
+                ["createcachetable"],
+                ["collectstatic", "-v0", "--noinput"],
+            ):
+                subprocess.run(manage + step, env=env, cwd=cwd, check=True)
+            subprocess.run(
+                manage + ["load_demo", "--force"],
+                env=env,
+                cwd=cwd,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            prepare = subprocess.run(
+                manage + ["shell", "-c", PREPARE],
+                env=env,
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+            )
+            if prepare.returncode:
+                raise CommandError(f"preparing the bench data failed:\n{prepare.stderr}")
+            prepared = json.loads(prepare.stdout.strip().splitlines()[-1])
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            server = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "config.wsgi",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "-w",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+                cwd=cwd,
+            )
+            _wait_until_up(f"{base}/health/web/")
+            cookies = {
+                "location": _session_with_location(base),
+                "shopper": _session_of(base, "shopper"),
+                "store": _session_of(base, "store"),
+                "ops": _session_of(base, "ops"),
+            }
+            script = work / "post-orders.lua"
+            script.write_text(POST_SCRIPT)
             rows = []
-            for label, path, needs in PAGES:
-                _wrk(
-                    base + path,
-                    seconds=2,
-                    connections=connections,
-                    cookie=cookie if needs else None,
-                )  # warm-up
-                rps, p99 = _wrk(
-                    base + path,
-                    seconds=seconds,
-                    connections=connections,
-                    cookie=cookie if needs else None,
-                )
+            for label, path, who in PAGES:
+                path = path.format(**prepared)
+                kwargs = {"headers": {}}
+                if who in cookies:
+                    kwargs["headers"]["Cookie"] = cookies[who]
+                elif who == "api":
+                    kwargs["headers"]["Authorization"] = f"Bearer {prepared['key']}"
+                elif who == "api-post":
+                    kwargs.update(
+                        script=str(script),
+                        env={
+                            "MALLRUN_BENCH_KEY": prepared["key"],
+                            "MALLRUN_BENCH_BODY": prepared["body"],
+                        },
+                    )
+                _probe(base + path, kwargs["headers"], who, prepared)
+                for run in ("warmup", "measured"):
+                    if who == "api-post":
+                        kwargs["script_args"] = (f"{run}{os.getpid()}",)
+                    rps, p99 = _wrk(
+                        base + path,
+                        seconds=2 if run == "warmup" else seconds,
+                        connections=connections,
+                        **kwargs,
+                    )
                 rows.append((label, path, rps, p99))
                 self.stdout.write(f"{label:45} {rps:8.0f} req/s  p99 {p99:6.1f} ms")
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=20)
             shutil.rmtree(work, ignore_errors=True)
+            if is_postgres:
+                _drop_postgres_database(database)
         reference = rows[0][2]
-        engine = "PostgreSQL" if database.startswith("postgres") else "SQLite (WAL)"
+        engine = "PostgreSQL" if is_postgres else "SQLite (WAL)"
         lines = [
-            "# Page benchmark",
+            "# Whole-stack benchmark",
             "",
             f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
             f"({os.cpu_count()} cores, {platform.machine()}), Python {platform.python_version()}, "
             f"{engine}, gunicorn {workers} sync workers, wrk 2 threads × {connections} "
-            f"connections × {seconds} s per page after a 2 s warm-up, demo data loaded. "
-            "Load generator and server share the machine.",
+            f"connections × {seconds} s per page after a 2 s warm-up, demo data loaded "
+            "(`make bench`, `manage.py bench_pages`). Load generator and server share the "
+            "machine's cores, so absolute figures are low; the ratios are what to compare.",
             "",
-            "Target: every page at least a third of the reference view's throughput.",
+            "Target: every page at least a third of the reference view's throughput. Pages are "
+            "fetched as the party that uses them (logged-in session cookie or API key). "
+            "`POST /api/v1/orders` places a real order per request (fresh Idempotency-Key, "
+            "stock locked and reserved, events and webhook/dispatch tasks queued).",
             "",
             "| page | path | req/s | p99 (ms) | vs reference |",
             "| --- | --- | ---: | ---: | ---: |",
@@ -181,3 +346,49 @@ class Command(BaseCommand):
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text("\n".join(lines))
         self.stdout.write(f"Written to {out}")
+
+
+def _probe(url: str, headers: dict, who: str | None, prepared: dict) -> None:
+    """One request first, so a page that fails says why instead of wrk's bare error count."""
+    data = None
+    headers = dict(headers)
+    if who == "api-post":
+        data = prepared["body"].encode()
+        headers.update(
+            {
+                "Authorization": f"Bearer {prepared['key']}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"probe-{os.getpid()}",
+            }
+        )
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        urllib.request.urlopen(request, timeout=30).read()
+    except urllib.error.HTTPError as error:
+        raise CommandError(f"{url} answered {error.code}: {error.read()[:2000]!r}") from None
+
+
+def _admin_connection(url: str):
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise CommandError(f"unexpected database name {name!r}")
+    if name == settings.DATABASES["default"].get("NAME"):
+        raise CommandError("--database must not be the database in DATABASE_URL")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    return psycopg.connect(admin_url, autocommit=True), name
+
+
+def _create_postgres_database(url: str) -> None:
+    connection, name = _admin_connection(url)
+    with connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_postgres_database(url: str) -> None:
+    connection, name = _admin_connection(url)
+    with connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
