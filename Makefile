@@ -47,7 +47,14 @@ run: install
 	@echo
 	DJANGO_DEBUG=1 $(PY) manage.py serve $(HOST):$(PORT)
 
-test: install
+# axe-core for the accessibility browser tests (tests/browser/test_accessibility.py), from
+# package-lock.json. Without npm the suite still runs and those tests fail saying why.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the accessibility tests will fail (install Node.js 20 and npm)"; fi
+
+test: install node_modules/axe-core/axe.min.js
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -63,11 +70,14 @@ format: install
 # full 60 s reference run (docs/bench/dispatch.md, ~9 min). Its cycle part runs on a scratch
 # SQLite database (rolled back), whatever state the local database is in.
 BENCH_DB ?= sqlite:///$(or $(TMPDIR),/tmp)/mallrun-bench.sqlite3
+# The whole-stack benchmark (gunicorn + wrk) runs on PostgreSQL: a scratch database it creates
+# and drops (the role needs CREATEDB; `.ci/run` sets up such a role). Needs Debian's wrk.
+BENCH_PG ?= postgres://mallrun:mallrun@127.0.0.1:5432/mallrun_bench
 bench: install
 	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DB) $(PY) manage.py migrate --noinput -v 0
 	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_dispatch --quick
 	DJANGO_DEBUG=1 $(PY) manage.py bench_catalog_import --rows 5000 --limit 10 --out docs/bench/catalog-import.md
-	DJANGO_DEBUG=1 $(PY) manage.py bench_pages --out docs/bench.md
+	DJANGO_DEBUG=1 $(PY) manage.py bench_pages --database $(BENCH_PG) --out docs/bench.md
 	DJANGO_DEBUG=1 $(PY) manage.py simulate --policy single,greedy,solver --orders 150 --drivers 20 --no-progress --out $(or $(TMPDIR),/tmp)/mallrun-simulation --bench docs/bench/simulator-quick.md
 
 clean:
