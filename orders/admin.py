@@ -449,6 +449,7 @@ from django.contrib import messages  # noqa: E402
 from orders.models import (  # noqa: E402
     ApiKey,
     ApiScope,
+    DriverToken,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -532,6 +533,27 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             api_key_revoke(key=key, actor=Actor.ops(request.user))
         messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(DriverToken)
+class DriverTokenAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Drivers' app sign-ins: made by the app (POST /api/v1/driver/tokens/), never here; ops
+    can revoke them (a lost phone). Only the prefix is known, never the token."""
+
+    list_display = ["prefix", "driver", "name", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["prefix", "name", "driver__user__username", "driver__user__last_name"]
+    list_select_related = ["driver__user"]
+    fields = ["prefix", "driver", "name", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke_selected"]
+
+    @admin.action(description="Revoke selected driver tokens")
+    def revoke_selected(self, request, queryset):
+        from orders.api.auth import driver_token_revoke
+
+        for token in queryset.select_related("driver__user"):
+            driver_token_revoke(token=token, actor=Actor.ops(request.user))
+        messages.success(request, f"Revoked {queryset.count()} token(s).")
 
 
 @admin.register(WebhookEndpoint)

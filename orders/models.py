@@ -453,6 +453,34 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
+class DriverToken(models.Model):
+    """A driver's sign-in from a native app (`mrd_…`). Only its SHA-256 is stored; the prefix
+    tells tokens apart. It works on the driver endpoints of the API and nowhere else."""
+
+    driver = models.ForeignKey(
+        "drivers.Driver", on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(
+        max_length=80, blank=True, help_text="The device, as the app named it, e.g. 'Pixel 8'."
+    )
+    prefix = models.CharField(max_length=24, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "driver token"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.driver})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
 class WebhookEndpoint(models.Model):
     """Where a partner or retailer wants order events posted (Standard Webhooks signing)."""
 

@@ -109,6 +109,9 @@ def busy_day(picked_up_order, place_order, stock, driver, mall):
     from orders.webhooks import webhook_endpoint_create, webhook_send_test
 
     api_key_create(name="admin test", partner="Acme Market", scopes=["orders:read"])
+    from orders.api.auth import driver_token_create
+
+    driver_token_create(driver=driver, name="Pixel 8")
     endpoint = webhook_endpoint_create(url="https://acme.example/hooks", partner="Acme Market")
     delivery = webhook_send_test(endpoint=endpoint)
     WebhookAttempt.objects.create(delivery=delivery, at=delivery.created_at, status_code=200)

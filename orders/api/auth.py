@@ -2,6 +2,9 @@
 
 A key is `mr_live_…` or `mr_test_…`; only its SHA-256 is stored. A retailer's key reaches
 that retailer's stores and their orders; a partner's key reaches the orders it placed.
+
+Driver tokens (`mrd_…`, also hashed, shown once) are a driver's sign-in from a native app:
+they authenticate on the driver endpoints only, beside the web view's session.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from orders.models import ApiKey, ApiScope, Order
+from orders.models import ApiKey, ApiScope, DriverToken, Order
 from orders.permissions import Actor
 from retailers import clock
 from retailers.models import Retailer, Store
@@ -156,14 +159,122 @@ class HasScope(permissions.BasePermission):
 
 
 class IsDriver(permissions.BasePermission):
+    """A driver signed in to the web view (session) or holding a driver token. A token of a
+    suspended (or rejected) driver is refused with the reason."""
+
     message = "Only a signed-in driver may use this endpoint."
 
     def has_permission(self, request, view) -> bool:
         from orders.permissions import driver_of
 
+        if isinstance(request.auth, DriverToken):
+            refusal = driver_refusal(request.auth.driver)
+            if refusal:
+                self.message = refusal
+                return False
+            return True
         return bool(request.user and request.user.is_authenticated) and (
             driver_of(request.user) is not None
         )
+
+
+class HoldsDriverToken(permissions.BasePermission):
+    """Signed in with a driver token (whatever the driver's status: a suspended driver may
+    still sign their app out)."""
+
+    message = "Send the driver token to revoke: 'Authorization: Bearer mrd_…'."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, DriverToken)
+
+
+# --- Driver tokens (a native app's sign-in) -----------------------------------------------
+
+DRIVER_TOKEN_PREFIX = "mrd_"
+# Who may sign in to the app: refused statuses get a 403 with these words.
+DRIVER_REFUSALS = {
+    "suspended": "This driver account is suspended; its tokens are refused. Contact support.",
+    "rejected": "This driver application was not approved; it can't use the driver app.",
+}
+
+
+def driver_refusal(driver) -> str:
+    """Why this driver may not use the app now ('' when they may: approved or pending)."""
+    message = DRIVER_REFUSALS.get(driver.status, "")
+    if message and driver.status_reason:
+        message = f"{message} Reason: {driver.status_reason}"
+    return message
+
+
+def driver_token_create(*, driver, name: str = "") -> tuple[DriverToken, str]:
+    """A new token for the driver's app; returns the row and the secret (shown once). The
+    sign-in is in the audit trail (prefix and device, never the secret or its hash)."""
+    raw = f"{DRIVER_TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
+    token = DriverToken.objects.create(
+        driver=driver, name=name.strip(), prefix=raw[:12], token_hash=hash_key(raw)
+    )
+    _audit_token(Actor.driver(driver.user), "drivertoken.create", token)
+    return token, raw
+
+
+def driver_token_revoke(*, token: DriverToken, actor: Actor) -> DriverToken:
+    """Revoke a token (the driver signing the app out, or ops). Revoking twice is a no-op."""
+    revoked = DriverToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+    token.refresh_from_db(fields=["revoked_at"])
+    if revoked:
+        _audit_token(actor, "drivertoken.revoke", token)
+    return token
+
+
+def _audit_token(actor: Actor, action: str, token: DriverToken) -> None:
+    from retailers.audit import audit_record
+
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=token,
+        object_repr=f"{token.prefix}… ({token.driver})",
+        mall=token.driver.home_mall_id,
+        after={"prefix": token.prefix, "name": token.name},
+    )
+
+
+class DriverTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer mrd_…` on the driver endpoints. request.user is the driver's
+    user, request.auth the token. API keys are not driver tokens: they are refused here."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if not header or header[0].lower() != self.keyword.lower():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send exactly one token: 'Bearer <token>'.")
+        if header[1].startswith(("mr_live_", "mr_test_")):
+            raise exceptions.AuthenticationFailed(
+                "API keys don't work on driver endpoints: sign in with POST "
+                "/api/v1/driver/tokens/ for a driver token."
+            )
+        token = (
+            DriverToken.objects.select_related("driver__user")
+            .filter(token_hash=hash_key(header[1]))
+            .first()
+        )
+        if token is None or token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This driver token is unknown or revoked.")
+        if not token.driver.user.is_active:
+            raise exceptions.AuthenticationFailed("This driver's account is deactivated.")
+        now = clock.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            DriverToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token.driver.user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="mallrun-driver"'
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -175,4 +286,17 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "An API key: `Authorization: Bearer mr_live_…` (or `mr_test_…`).",
+        }
+
+
+class DriverTokenScheme(OpenApiAuthenticationExtension):
+    target_class = DriverTokenAuthentication
+    name = "DriverToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A driver token from `POST /api/v1/driver/tokens/`: "
+            "`Authorization: Bearer mrd_…` (driver endpoints only).",
         }

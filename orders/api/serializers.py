@@ -26,6 +26,9 @@ class Problem(serializers.Serializer):
     detail = serializers.CharField()
     instance = serializers.CharField()
     errors = ProblemFieldError(many=True, required=False)
+    retry_after = serializers.IntegerField(
+        required=False, help_text="429 only: seconds to wait (also the Retry-After header)."
+    )
 
 
 class StoreRef(serializers.Serializer):
@@ -339,6 +342,31 @@ class DeliverIn(serializers.Serializer):
     photo = serializers.ImageField(required=False)
     latitude = serializers.FloatField(required=False, min_value=-90, max_value=90)
     longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
+
+
+class DriverTokenIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    name = serializers.CharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The device, shown to the driver and ops, e.g. 'Pixel 8'.",
+    )
+
+
+class DriverTokenOut(serializers.Serializer):
+    prefix = serializers.CharField(help_text="The token's first characters, to tell it apart.")
+    name = serializers.CharField()
+    driver = serializers.CharField(source="driver.user.username")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class DriverTokenCreated(DriverTokenOut):
+    token = serializers.CharField(help_text="mrd_…: shown in this response only.")
 
 
 class DeclineIn(serializers.Serializer):

@@ -55,6 +55,12 @@ urlpatterns = [
         v.SandboxAdvanceView.as_view(),
         name="sandbox_advance",
     ),
+    path("driver/tokens/", v.DriverTokensView.as_view(), name="driver_tokens"),
+    path(
+        "driver/tokens/current/",
+        v.DriverTokenCurrentView.as_view(),
+        name="driver_token_current",
+    ),
     path("driver/offers/", v.DriverOffersView.as_view(), name="driver_offers"),
     path(
         "driver/offers/<int:pk>/accept/",

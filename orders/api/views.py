@@ -6,88 +6,48 @@ from __future__ import annotations
 import csv
 import io
 
+from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import login_throttle
 from orders import services
+from orders.api import examples as ex
 from orders.api import serializers as s
 from orders.api.auth import (
+    DRIVER_REFUSALS,
     ApiKeyAuthentication,
+    DriverTokenAuthentication,
     HasScope,
+    HoldsDriverToken,
     IsDriver,
     actor_for,
+    driver_refusal,
+    driver_token_create,
+    driver_token_revoke,
     managed_stores_for,
     orders_for,
     stores_for,
 )
-from orders.api.errors import PROBLEM_CONTENT_TYPE, TITLES, Conflict, Unprocessable
+from orders.api.errors import Conflict, Unprocessable
 from orders.api.idempotency import idempotent
 from orders.api.pagination import NewestFirst, OldestFirst
-from orders.models import Address, ApiScope, Order, OrderEvent, OrderLine, Quote
+from orders.models import Address, ApiScope, DriverToken, Order, OrderEvent, OrderLine, Quote
 from orders.permissions import Actor, driver_of
 from orders.promise import Promise as PlacementPromise
 from orders.quotes import promises_for_stores, quote_compute, quote_create, quote_is_live
 from orders.selectors import available_stock, serving_malls
 from retailers.geocoding import geocode
 from retailers.models import Product
-
-PROBLEM = s.Problem
-
-
-def problems(*codes: int) -> dict:
-    described = {
-        400: "Invalid request (field errors listed)",
-        401: "Missing, unknown or revoked API key",
-        403: "The key lacks the scope",
-        404: "Not found, or not within this key's reach",
-        409: "Conflict: wrong state, or the same Idempotency-Key is still in flight",
-        422: "Refused by a business rule, or Idempotency-Key reused with another body",
-        429: "Too many requests; see Retry-After",
-    }
-    return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
-            PROBLEM,
-            description=described[code],
-            examples=[
-                OpenApiExample(
-                    f"{code}",
-                    value={
-                        "type": f"https://mallrun.dev/problems/{PROBLEM_TYPES[code]}",
-                        "title": TITLES[code],
-                        "status": code,
-                        "detail": described[code] + ".",
-                        "instance": "/api/v1/…",
-                        **(
-                            {"errors": [{"field": "items.0.quantity", "message": "…"}]}
-                            if code in (400, 422)
-                            else {}
-                        ),
-                        **({"retry_after": 12} if code == 429 else {}),
-                    },
-                )
-            ],
-        )
-        for code in (401, 403, 429, *codes)
-    }
-
-
-PROBLEM_TYPES = {
-    400: "validation",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    409: "invalid_transition",
-    422: "refused",
-    429: "throttled",
-}
-
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key",
@@ -97,96 +57,11 @@ IDEMPOTENCY = OpenApiParameter(
     description="Retry-safe key (≤ 255 chars), kept 24 h: the same key and body replay the "
     "first response; another body gives 422; a concurrent request gives 409.",
 )
-
-VALIDATION_EXAMPLE = OpenApiExample(
-    "Field errors",
-    response_only=True,
-    status_codes=["400"],
-    value={
-        "type": "https://mallrun.dev/problems/validation",
-        "title": "Invalid request",
-        "status": 400,
-        "detail": "Some fields are invalid: address.zip_code: This value does not match.",
-        "instance": "/api/v1/orders/",
-        "errors": [{"field": "address.zip_code", "message": "This value does not match."}],
-    },
-)
-
-
-ORDER_VALUE = {
-    "id": "MR-C4X7QPA",
-    "external_id": "mkt-10042",
-    "status": "accepted",
-    "status_reason": "",
-    "store": {"id": 3, "slug": "sephora-fashion-show", "name": "Sephora", "mall": "Fashion Show"},
-    "lines": [
-        {
-            "id": 11,
-            "product_id": 7,
-            "sku": "LG-1",
-            "title": "Lip Gloss",
-            "quantity": 2,
-            "unit_price_cents": 1800,
-        }
-    ],
-    "subtotal_cents": 3600,
-    "fee_cents": 599,
-    "tip_cents": 0,
-    "total_cents": 4199,
-    "bags": 1,
-    "placed_at": "2026-11-25T19:00:00Z",
-    "eta": "2026-11-25T19:55:00Z",
-    "ready_by": "2026-11-25T19:15:00Z",
-    "ready_at": None,
-    "picked_up_at": None,
-    "delivered_at": None,
-    "tracking_url": "https://mallrun.example/track/6f1c1f7e-8a51-4a4e-9d7e-0c6f3f8b9a10/",
-    "test_mode": False,
-    "events": [
-        {
-            "sequence": 1,
-            "from_status": "",
-            "to_status": "placed",
-            "note": "",
-            "actor": "API key mr_live_abcd…",
-            "created_at": "2026-11-25T19:00:00Z",
-        },
-        {
-            "sequence": 2,
-            "from_status": "placed",
-            "to_status": "accepted",
-            "note": "Ready in about 15 min",
-            "actor": "store1",
-            "created_at": "2026-11-25T19:01:00Z",
-        },
-    ],
-    "proof_of_delivery": None,
-}
-ORDER_200 = OpenApiExample("An order", response_only=True, status_codes=["200"], value=ORDER_VALUE)
-ORDER_201 = OpenApiExample("Placed", response_only=True, status_codes=["201"], value=ORDER_VALUE)
-QUOTE_201 = OpenApiExample(
-    "Eligible quote",
-    response_only=True,
-    status_codes=["201"],
-    value={
-        "id": "6f1c1f7e-8a51-4a4e-9d7e-0c6f3f8b9a10",
-        "store": {
-            "id": 3,
-            "slug": "sephora-fashion-show",
-            "name": "Sephora",
-            "mall": "Fashion Show",
-        },
-        "eligible": True,
-        "reasons": [],
-        "fee_cents": 599,
-        "distance_km": 2.4,
-        "ready_by": "2026-11-25T19:15:00Z",
-        "promised_by": "2026-11-25T19:55:00Z",
-        "items": [[7, 2]],
-        "created_at": "2026-11-25T19:00:00Z",
-        "expires_at": "2026-11-25T19:15:00Z",
-    },
-)
+IN_FLIGHT = "A request with this Idempotency-Key is still being processed."
+ORDER_PATH = "/api/v1/orders/MR-C4X7QPA/"
+STORE_ORDER_PATH = "/api/v1/stores/3/orders/MR-C4X7QPA/"
+NO_ORDER = "No Order matches the given query."
+NOT_A_DRIVER = "Only drivers can sign in to the driver app."
 
 
 class KeyView(APIView):
@@ -249,7 +124,24 @@ class AvailabilityView(KeyView):
         operation_id="availability_list",
         summary="In-stock products near a point or ZIP, with each store's delivery promise",
         parameters=[s.AvailabilityQuery],
-        responses={200: s.AvailabilityOut(many=True), **problems(400, 422)},
+        responses={
+            **ex.ok(200, s.AvailabilityOut(many=True), "Lip gloss at Sephora", ex.AVAILABILITY),
+            **ex.problems(
+                400,
+                422,
+                at="/api/v1/availability/",
+                scope="availability:read",
+                say={
+                    400: ex.field_errors(
+                        "/api/v1/availability/",
+                        (None, "Give latitude and longitude, or a zip_code."),
+                    ),
+                    422: ex.problem(
+                        422, "Unknown ZIP code 00000.", at="/api/v1/availability/", kind="refused"
+                    ),
+                },
+            ),
+        },
         tags=["availability"],
     )
     def get(self, request):
@@ -286,19 +178,41 @@ class QuoteCreateView(KeyView):
         summary="A delivery quote: eligibility (or why not), fee and window, valid 15 min",
         request=s.QuoteIn,
         parameters=[IDEMPOTENCY],
-        responses={201: s.QuoteOut, **problems(400, 404, 409, 422)},
-        examples=[
-            OpenApiExample(
-                "Two items by SKU to a ZIP",
-                request_only=True,
-                value={
-                    "store_id": 1,
-                    "zip_code": "89109",
-                    "items": [{"sku": "SKU-1", "quantity": 2}],
+        responses={
+            **ex.ok(201, s.QuoteOut, "Eligible quote", ex.QUOTE),
+            **ex.problems(
+                400,
+                404,
+                409,
+                422,
+                at="/api/v1/quotes/",
+                scope="quotes:write",
+                say={
+                    400: ex.field_errors(
+                        "/api/v1/quotes/",
+                        ("zip_code", "This value does not match the required pattern."),
+                    ),
+                    404: "No Store matches the given query.",
+                    409: ex.problem(
+                        409, IN_FLIGHT, at="/api/v1/quotes/", kind="idempotency_in_flight"
+                    ),
                 },
             ),
-            QUOTE_201,
-            VALIDATION_EXAMPLE,
+        },
+        examples=[
+            ex.body(
+                "Two items by SKU to a ZIP",
+                {"store_id": 3, "zip_code": "89109", "items": [{"sku": "LG-1", "quantity": 2}]},
+            ),
+            ex.body(
+                "By product id to a point",
+                {
+                    "store_id": 3,
+                    "latitude": 36.1147,
+                    "longitude": -115.1728,
+                    "items": [{"product_id": 7, "quantity": 1}],
+                },
+            ),
         ],
         tags=["quotes"],
     )
@@ -343,8 +257,10 @@ class OrdersView(KeyView):
             OpenApiParameter("status", str, enum=Order.Status.values, required=False),
             OpenApiParameter("external_id", str, required=False),
         ],
-        responses={200: s.OrderOut(many=True), **problems()},
-        examples=[ORDER_200],
+        responses={
+            **ex.ok(200, s.OrderOut(many=True), "A page of orders", ex.ORDER),
+            **ex.problems(at="/api/v1/orders/", scope="orders:read"),
+        },
         tags=["orders"],
     )
     def get(self, request):
@@ -362,12 +278,73 @@ class OrdersView(KeyView):
         summary="Place an order from a quote, or from a store's items and an address",
         request=s.OrderIn,
         parameters=[IDEMPOTENCY],
-        responses={201: s.OrderOut, **problems(400, 404, 409, 422)},
+        responses={
+            **ex.ok(201, s.OrderOut, "Placed", ex.PLACED_ORDER),
+            **ex.problems(
+                400,
+                404,
+                409,
+                422,
+                at="/api/v1/orders/",
+                scope="orders:write",
+                say={
+                    400: ex.field_errors(
+                        "/api/v1/orders/",
+                        ("address.zip_code", "This value does not match the required pattern."),
+                        ("recipient.name", "This field is required."),
+                    ),
+                    404: "No such quote.",
+                    409: [
+                        (
+                            "external_id taken",
+                            ex.problem(
+                                409,
+                                "An order with external_id mkt-10042 already exists.",
+                                at="/api/v1/orders/",
+                                kind="external_id_taken",
+                            ),
+                        ),
+                        (
+                            "Idempotency-Key in flight",
+                            ex.problem(
+                                409, IN_FLIGHT, at="/api/v1/orders/", kind="idempotency_in_flight"
+                            ),
+                        ),
+                    ],
+                    422: [
+                        (
+                            "Out of stock",
+                            ex.problem(
+                                422,
+                                "Only 1 of Lip Gloss left at Sephora Fashion Show.",
+                                at="/api/v1/orders/",
+                                kind="checkout_refused",
+                                errors=[
+                                    {
+                                        "field": "items.0",
+                                        "line": 0,
+                                        "message": "Only 1 of Lip Gloss left.",
+                                    }
+                                ],
+                            ),
+                        ),
+                        (
+                            "Quote expired",
+                            ex.problem(
+                                422,
+                                "This quote has expired; ask for a new one.",
+                                at="/api/v1/orders/",
+                                kind="quote_expired",
+                            ),
+                        ),
+                    ],
+                },
+            ),
+        },
         examples=[
-            OpenApiExample(
+            ex.body(
                 "From a quote",
-                request_only=True,
-                value={
+                {
                     "quote_id": "6f1c1f7e-8a51-4a4e-9d7e-0c6f3f8b9a10",
                     "external_id": "mkt-10042",
                     "address": {
@@ -379,21 +356,26 @@ class OrdersView(KeyView):
                     "recipient": {"name": "Alice Shopper", "phone": "+17025550100"},
                 },
             ),
-            VALIDATION_EXAMPLE,
-            ORDER_201,
-            OpenApiExample(
-                "Out of stock",
-                response_only=True,
-                status_codes=["422"],
-                value={
-                    "type": "https://mallrun.dev/problems/checkout_refused",
-                    "title": "Unprocessable request",
-                    "status": 422,
-                    "detail": "Only 1 of Lip Gloss left at Sephora Fashion Show.",
-                    "instance": "/api/v1/orders/",
-                    "errors": [
-                        {"field": "items.0", "line": 0, "message": "Only 1 of Lip Gloss left."}
-                    ],
+            ex.body(
+                "From a store's items, with a tip",
+                {
+                    "store_id": 3,
+                    "items": [{"sku": "LG-1", "quantity": 2}],
+                    "external_id": "mkt-10043",
+                    "tip_cents": 300,
+                    "address": {
+                        "line1": "1 Main St",
+                        "line2": "Apt 4",
+                        "city": "Las Vegas",
+                        "state": "NV",
+                        "zip_code": "89109",
+                        "instructions": "Leave with the front desk.",
+                    },
+                    "recipient": {
+                        "name": "Alice Shopper",
+                        "phone": "+17025550100",
+                        "email": "alice@example.com",
+                    },
                 },
             ),
         ],
@@ -501,8 +483,10 @@ class OrderDetailView(KeyView):
     @extend_schema(
         operation_id="orders_retrieve",
         summary="One order: status, events, ETA, tracking URL, proof of delivery",
-        responses={200: s.OrderOut, **problems(404)},
-        examples=[ORDER_200],
+        responses={
+            **ex.ok(200, s.OrderOut, "An accepted order", ex.ORDER),
+            **ex.problems(404, at=ORDER_PATH, scope="orders:read", say={404: NO_ORDER}),
+        },
         tags=["orders"],
     )
     def get(self, request, number: str):
@@ -517,8 +501,26 @@ class OrderCancelView(KeyView):
         operation_id="orders_cancel",
         summary="Cancel an order before pick-up",
         request=s.ReasonIn,
-        responses={200: s.OrderOut, **problems(400, 404, 409, 422)},
-        examples=[ORDER_200],
+        responses={
+            **ex.ok(
+                200,
+                s.OrderOut,
+                "Cancelled",
+                {**ex.ORDER, "status": "cancelled", "status_reason": "The shopper changed plans."},
+            ),
+            **ex.problems(
+                400,
+                404,
+                409,
+                at=f"{ORDER_PATH}cancel/",
+                scope="orders:write",
+                say={
+                    404: NO_ORDER,
+                    409: "Order MR-C4X7QPA is already with the driver; it can't be cancelled now.",
+                },
+            ),
+        },
+        examples=[ex.body("A reason", {"reason": "The shopper changed plans."})],
         tags=["orders"],
     )
     def post(self, request, number: str):
@@ -541,12 +543,41 @@ class InventoryView(KeyView):
         operation_id="stores_inventory_upsert",
         summary="Upsert up to 5 000 products and quantities by SKU, all or nothing",
         request=s.InventoryIn,
-        responses={200: s.InventoryOut, **problems(400, 404, 422)},
+        responses={
+            **ex.ok(200, s.InventoryOut, "One new product, one changed", ex.INVENTORY),
+            **ex.problems(
+                400,
+                404,
+                422,
+                at="/api/v1/stores/3/inventory/",
+                scope="inventory:write",
+                say={
+                    400: ex.field_errors(
+                        "/api/v1/stores/3/inventory/",
+                        ("items.0.price_cents", "Ensure this value is greater than or equal to 0."),
+                    ),
+                    404: "No Store matches the given query.",
+                    422: ex.problem(
+                        422,
+                        "1 row(s) have errors; nothing was written.",
+                        at="/api/v1/stores/3/inventory/",
+                        kind="inventory_rows_invalid",
+                        errors=[
+                            {
+                                "field": "items.1",
+                                "row": 1,
+                                "sku": "MS-2",
+                                "message": "Title is empty.",
+                            }
+                        ],
+                    ),
+                },
+            ),
+        },
         examples=[
-            OpenApiExample(
+            ex.body(
                 "Two rows",
-                request_only=True,
-                value={
+                {
                     "items": [
                         {
                             "sku": "LG-1",
@@ -564,22 +595,7 @@ class InventoryView(KeyView):
                         },
                     ]
                 },
-            ),
-            OpenApiExample(
-                "A bad row: nothing written",
-                response_only=True,
-                status_codes=["422"],
-                value={
-                    "type": "https://mallrun.dev/problems/inventory_rows_invalid",
-                    "title": "Unprocessable request",
-                    "status": 422,
-                    "detail": "1 row(s) have errors; nothing was written.",
-                    "instance": "/api/v1/stores/3/inventory/",
-                    "errors": [
-                        {"field": "items.1", "row": 1, "sku": "MS-2", "message": "Title is empty."}
-                    ],
-                },
-            ),
+            )
         ],
         tags=["stores"],
     )
@@ -639,8 +655,15 @@ class StoreOrdersView(KeyView):
         operation_id="stores_orders_list",
         summary="A store's orders (open ones by default)",
         parameters=[OpenApiParameter("status", str, enum=Order.Status.values, required=False)],
-        responses={200: s.OrderOut(many=True), **problems(404)},
-        examples=[ORDER_200],
+        responses={
+            **ex.ok(200, s.OrderOut(many=True), "Open orders", ex.ORDER),
+            **ex.problems(
+                404,
+                at="/api/v1/stores/3/orders/",
+                scope="store_orders:write",
+                say={404: "No Store matches the given query."},
+            ),
+        },
         tags=["stores"],
     )
     def get(self, request, store_id: int):
@@ -686,15 +709,71 @@ class StoreOrderActionView(KeyView):
         return Response(s.OrderOut(_order_queryset(request.auth).get(pk=order.pk)).data)
 
 
+# Per action: a request body, the order afterwards, the wrong-state message, and a 422 body
+# when the service can refuse the move by a rule.
+ACTION_DOCS = {
+    "accept": (
+        {"prep_minutes": 15},
+        ex.ORDER,
+        "Order MR-C4X7QPA is rejected; it can't be moved to accepted.",
+        None,
+    ),
+    "reject": (
+        {"reason": "Damaged in the stockroom."},
+        {**ex.PLACED_ORDER, "status": "rejected", "status_reason": "Damaged in the stockroom."},
+        "Order MR-C4X7QPA is ready; it can't be moved to rejected.",
+        None,
+    ),
+    "ready": (
+        {"bags": 2},
+        {**ex.ORDER, "status": "ready", "bags": 2, "ready_at": "2026-11-25T19:12:00Z"},
+        "Order MR-C4X7QPA is placed; it can't be moved to ready.",
+        None,
+    ),
+    "hand-over": (
+        {"handover_code": "482915"},
+        {**ex.ORDER, "status": "picked_up", "picked_up_at": "2026-11-25T19:22:00Z"},
+        "Order MR-C4X7QPA is accepted; it can't be moved to picked up.",
+        "That code doesn't match the driver collecting this order.",
+    ),
+    "return": (
+        {"reason": "Nobody home; back on the shelf."},
+        {**ex.ORDER, "status": "returned"},
+        "Order MR-C4X7QPA is picked up; it can't be moved to returned.",
+        None,
+    ),
+}
+
+
 def store_action_view(name: str, summary: str):
     serializer_class = ACTIONS[name][0]
+    request_body, after, wrong_state, refusal = ACTION_DOCS[name]
+    at = f"{STORE_ORDER_PATH}{name}/"
 
     @extend_schema(
         operation_id=f"stores_orders_{name.replace('-', '_')}",
         summary=summary,
         request=serializer_class,
-        responses={200: s.OrderOut, **problems(400, 404, 409, 422)},
-        examples=[ORDER_200],
+        responses={
+            **ex.ok(200, s.OrderOut, f"After {name}", after),
+            **ex.problems(
+                400,
+                404,
+                409,
+                *([422] if refusal else []),
+                at=at,
+                scope="store_orders:write",
+                say={
+                    400: ex.field_errors(
+                        at, (next(iter(request_body)), "A valid value is required.")
+                    ),
+                    404: NO_ORDER,
+                    409: wrong_state,
+                    422: ex.problem(422, refusal or "", at=at, kind="refused"),
+                },
+            ),
+        },
+        examples=[ex.body(f"{name.title()} {next(iter(request_body))}", request_body)],
         tags=["stores"],
     )
     def post(self, request, store_id: int, number: str):
@@ -714,8 +793,45 @@ class StoreOrderLineUnavailableView(KeyView):
         operation_id="stores_orders_line_unavailable",
         summary="A line can't be found (fully or partly): the order shrinks or is rejected",
         request=s.UnavailableIn,
-        responses={200: s.OrderOut, **problems(400, 404, 409, 422)},
-        examples=[ORDER_200],
+        responses={
+            **ex.ok(
+                200,
+                s.OrderOut,
+                "One of two found",
+                {
+                    **ex.ORDER,
+                    "lines": [{**ex.ORDER["lines"][0], "quantity": 1}],
+                    "subtotal_cents": 1800,
+                    "total_cents": 2399,
+                },
+            ),
+            **ex.problems(
+                400,
+                404,
+                409,
+                422,
+                at=f"{STORE_ORDER_PATH}lines/11/unavailable/",
+                scope="store_orders:write",
+                say={
+                    400: ex.field_errors(
+                        f"{STORE_ORDER_PATH}lines/11/unavailable/",
+                        ("available", "Ensure this value is greater than or equal to 0."),
+                    ),
+                    404: "No OrderLine matches the given query.",
+                    409: "Order MR-C4X7QPA is picked up; it can no longer be changed.",
+                    422: ex.problem(
+                        422,
+                        "The order only asks for 2 of Lip Gloss.",
+                        at=f"{STORE_ORDER_PATH}lines/11/unavailable/",
+                        kind="refused",
+                    ),
+                },
+            ),
+        },
+        examples=[
+            ex.body("One of two found", {"available": 1, "note": "Only one on the shelf."}),
+            ex.body("None found", {"available": 0}),
+        ],
         tags=["stores"],
     )
     def post(self, request, store_id: int, number: str, line_id: int):
@@ -739,8 +855,28 @@ class SandboxAdvanceView(KeyView):
         operation_id="sandbox_orders_advance",
         summary="Test-mode keys: move a sandbox order one step along its life",
         request=s.SandboxAdvanceIn,
-        responses={200: s.OrderOut, **problems(400, 404, 409, 422)},
-        examples=[ORDER_200],
+        responses={
+            **ex.ok(200, s.OrderOut, "One step on", {**ex.ORDER, "test_mode": True}),
+            **ex.problems(
+                400,
+                404,
+                409,
+                at="/api/v1/sandbox/orders/MR-C4X7QPA/advance/",
+                scope="orders:write",
+                say={
+                    400: ex.field_errors(
+                        "/api/v1/sandbox/orders/MR-C4X7QPA/advance/",
+                        ("to", '"shipped" is not a valid choice.'),
+                    ),
+                    404: "The sandbox is for test-mode keys.",
+                    409: "Order MR-C4X7QPA is delivered; it has no next step.",
+                },
+            ),
+        },
+        examples=[
+            ex.body("One step along the happy path", {}),
+            ex.body("Straight to returned", {"to": "returned"}),
+        ],
         tags=["sandbox"],
     )
     def post(self, request, number: str):
@@ -758,25 +894,151 @@ class SandboxAdvanceView(KeyView):
         return Response(s.OrderOut(_order_queryset(key).get(pk=order.pk)).data)
 
 
-# --- Driver (signed-in session) -------------------------------------------------------
+# --- Driver (the web view's session, or a driver token from the app) ---------------------
+
+DRIVER_OFFER_PATH = "/api/v1/driver/offers/30/"
+DRIVER_ROUTE_PATH = "/api/v1/driver/routes/12/"
+DRIVER_STOP_PATH = "/api/v1/driver/stops/42/"
 
 
 class DriverView(APIView):
-    authentication_classes = [SessionAuthentication]
+    # The token first: its WWW-Authenticate header makes "not signed in" a 401, not a 403.
+    authentication_classes = [DriverTokenAuthentication, SessionAuthentication]
     permission_classes = [IsDriver]
 
     def driver(self):
+        if isinstance(self.request.auth, DriverToken):
+            return self.request.auth.driver
         return driver_of(self.request.user)
 
     def actor(self) -> Actor:
         return Actor.driver(self.request.user)
 
 
+class DriverTokensView(APIView):
+    """The app signs in: a driver's username and password in, a token out (shown once).
+
+    No Idempotency-Key here: before the password is checked there is no caller to scope a
+    key to, and replaying the response would mean storing the token itself, which is kept
+    only as a hash. A retried sign-in makes another token; the app keeps the last one."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request):
+        # Names the scheme so a wrong password is a 401 (DRF turns it into a 403 otherwise).
+        return DriverTokenAuthentication().authenticate_header(request)
+
+    @extend_schema(
+        operation_id="driver_tokens_create",
+        summary="Sign in from the app: a driver token for the driver endpoints (shown once)",
+        request=s.DriverTokenIn,
+        responses={
+            **ex.ok(201, s.DriverTokenCreated, "A new token", ex.DRIVER_TOKEN_CREATED),
+            **ex.problems(
+                400,
+                at="/api/v1/driver/tokens/",
+                caller=ex.SIGN_IN,
+                say={
+                    400: ex.field_errors(
+                        "/api/v1/driver/tokens/", ("password", "This field is required.")
+                    ),
+                    403: [
+                        (
+                            "Suspended",
+                            ex.problem(
+                                403,
+                                DRIVER_REFUSALS["suspended"] + " Reason: Repeated late deliveries.",
+                                at="/api/v1/driver/tokens/",
+                                kind="permission_denied",
+                            ),
+                        ),
+                        (
+                            "Not a driver",
+                            ex.problem(
+                                403,
+                                NOT_A_DRIVER,
+                                at="/api/v1/driver/tokens/",
+                                kind="permission_denied",
+                            ),
+                        ),
+                    ],
+                },
+            ),
+        },
+        examples=[
+            ex.body(
+                "Dan's phone",
+                {"username": "dan-driver", "password": "correct horse battery", "name": "Pixel 8"},
+            )
+        ],
+        tags=["driver"],
+    )
+    def post(self, request):
+        data = s.DriverTokenIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        # The same lock as the login page and admin (config/login_throttle.py): failures are
+        # counted by authenticate() itself, per username and per address.
+        locked = login_throttle.locked_for(request._request, v["username"])
+        if locked:
+            raise Throttled(wait=locked)
+        user = authenticate(request._request, username=v["username"], password=v["password"])
+        if user is None:
+            locked = login_throttle.locked_for(request._request, v["username"])
+            if locked:
+                raise Throttled(wait=locked)
+            raise AuthenticationFailed("Wrong username or password.")
+        driver = driver_of(user)
+        if driver is None:
+            raise PermissionDenied(NOT_A_DRIVER)
+        refusal = driver_refusal(driver)
+        if refusal:
+            raise PermissionDenied(refusal)
+        token, raw = driver_token_create(driver=driver, name=v["name"])
+        return Response(
+            {**s.DriverTokenOut(token).data, "token": raw}, status=status.HTTP_201_CREATED
+        )
+
+
+class DriverTokenCurrentView(APIView):
+    """The app signs out: the token in the Authorization header is revoked."""
+
+    authentication_classes = [DriverTokenAuthentication]
+    permission_classes = [HoldsDriverToken]
+
+    @extend_schema(
+        operation_id="driver_tokens_revoke_current",
+        summary="Sign the app out: revoke the token this request is sent with",
+        request=None,
+        responses={
+            **ex.ok(
+                200,
+                s.DriverTokenOut,
+                "Revoked",
+                {
+                    **ex.DRIVER_TOKEN,
+                    "last_used_at": "2026-11-25T23:58:00Z",
+                    "revoked_at": "2026-11-26T00:02:00Z",
+                },
+            ),
+            **ex.problems(at="/api/v1/driver/tokens/current/", caller=ex.DRIVER_TOKEN_ONLY),
+        },
+        tags=["driver"],
+    )
+    def delete(self, request):
+        token = driver_token_revoke(token=request.auth, actor=Actor.driver(request.user))
+        return Response(s.DriverTokenOut(token).data)
+
+
 class DriverOffersView(DriverView):
     @extend_schema(
         operation_id="driver_offers_list",
         summary="The signed-in driver's open offers",
-        responses={200: s.OfferOut(many=True), **problems()},
+        responses={
+            **ex.ok(200, s.OfferOut(many=True), "One open offer", ex.OFFER),
+            **ex.problems(at="/api/v1/driver/offers/", caller=ex.DRIVER),
+        },
         tags=["driver"],
     )
     def get(self, request):
@@ -805,13 +1067,36 @@ class DriverOfferAnswerView(DriverView):
         return Response(s.OfferOut(offer).data)
 
 
+NO_OFFER = "No Offer matches the given query."
+
+
 class DriverOfferAcceptView(DriverOfferAnswerView):
     answer = "accept"
 
     @extend_schema(
         operation_id="driver_offers_accept",
+        summary="Take the route offered (the first driver to accept gets it)",
         request=None,
-        responses={200: s.OfferOut, **problems(404, 409, 422)},
+        responses={
+            **ex.ok(
+                200, s.OfferOut, "Accepted", {**ex.OFFER, "status": "accepted", "route": ex.ROUTE}
+            ),
+            **ex.problems(
+                404,
+                422,
+                at=f"{DRIVER_OFFER_PATH}accept/",
+                caller=ex.DRIVER,
+                say={
+                    404: NO_OFFER,
+                    422: ex.problem(
+                        422,
+                        "Another driver took this route first.",
+                        at=f"{DRIVER_OFFER_PATH}accept/",
+                        kind="refused",
+                    ),
+                },
+            ),
+        },
         tags=["driver"],
     )
     def post(self, request, pk: int):
@@ -823,8 +1108,32 @@ class DriverOfferDeclineView(DriverOfferAnswerView):
 
     @extend_schema(
         operation_id="driver_offers_decline",
+        summary="Say no to an offer (a reason is optional)",
         request=s.DeclineIn,
-        responses={200: s.OfferOut, **problems(400, 404, 409, 422)},
+        responses={
+            **ex.ok(200, s.OfferOut, "Declined", {**ex.OFFER, "status": "declined"}),
+            **ex.problems(
+                400,
+                404,
+                422,
+                at=f"{DRIVER_OFFER_PATH}decline/",
+                caller=ex.DRIVER,
+                say={
+                    400: ex.field_errors(
+                        f"{DRIVER_OFFER_PATH}decline/",
+                        ("reason", "Ensure this field has no more than 200 characters."),
+                    ),
+                    404: NO_OFFER,
+                    422: ex.problem(
+                        422,
+                        "This offer is no longer open.",
+                        at=f"{DRIVER_OFFER_PATH}decline/",
+                        kind="refused",
+                    ),
+                },
+            ),
+        },
+        examples=[ex.body("Too far", {"reason": "Too far from where I am."})],
         tags=["driver"],
     )
     def post(self, request, pk: int):
@@ -835,7 +1144,10 @@ class DriverRoutesView(DriverView):
     @extend_schema(
         operation_id="driver_routes_list",
         summary="The driver's current route (empty list when none)",
-        responses={200: s.RouteOut(many=True), **problems()},
+        responses={
+            **ex.ok(200, s.RouteOut(many=True), "The route in hand", ex.ROUTE),
+            **ex.problems(at="/api/v1/driver/routes/", caller=ex.DRIVER),
+        },
         tags=["driver"],
     )
     def get(self, request):
@@ -848,7 +1160,11 @@ class DriverRoutesView(DriverView):
 class DriverRouteDetailView(DriverView):
     @extend_schema(
         operation_id="driver_routes_retrieve",
-        responses={200: s.RouteOut, **problems(404)},
+        summary="One of the driver's routes, with its stops and the hand-over code",
+        responses={
+            **ex.ok(200, s.RouteOut, "A route", ex.ROUTE),
+            **ex.problems(404, at=DRIVER_ROUTE_PATH, caller=ex.DRIVER, say={404: "No such route."}),
+        },
         tags=["driver"],
     )
     def get(self, request, pk: int):
@@ -867,7 +1183,33 @@ class DriverRouteArriveView(DriverView):
         operation_id="driver_routes_arrive",
         summary="At the mall: start collecting",
         request=None,
-        responses={200: s.RouteOut, **problems(404, 409, 422)},
+        responses={
+            **ex.ok(
+                200,
+                s.RouteOut,
+                "Collecting",
+                {
+                    **ex.ROUTE,
+                    "status": "picking_up",
+                    "stops": [{**ex.PICKUP, "status": "arrived"}, ex.DROPOFF],
+                },
+            ),
+            **ex.problems(
+                404,
+                422,
+                at=f"{DRIVER_ROUTE_PATH}arrive/",
+                caller=ex.DRIVER,
+                say={
+                    404: "No such route.",
+                    422: ex.problem(
+                        422,
+                        "Route 12 is completed; it can't be picking_up.",
+                        at=f"{DRIVER_ROUTE_PATH}arrive/",
+                        kind="refused",
+                    ),
+                },
+            ),
+        },
         tags=["driver"],
     )
     def post(self, request, pk: int):
@@ -894,6 +1236,9 @@ def _own_dropoff(driver, pk: int):
     )
 
 
+NO_STOP = "No RouteStop matches the given query."
+
+
 class DriverStopDeliverView(DriverView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
@@ -901,7 +1246,58 @@ class DriverStopDeliverView(DriverView):
         operation_id="driver_stops_deliver",
         summary="Hand over at the door with proof: the shopper's PIN and/or a photo",
         request={"multipart/form-data": s.DeliverIn, "application/json": s.DeliverIn},
-        responses={200: s.StopOut, **problems(400, 404, 409, 422)},
+        responses={
+            **ex.ok(200, s.StopOut, "Delivered", {**ex.DROPOFF, "status": "done"}),
+            **ex.problems(
+                400,
+                404,
+                409,
+                422,
+                at=f"{DRIVER_STOP_PATH}deliver/",
+                caller=ex.DRIVER,
+                say={
+                    400: ex.field_errors(
+                        f"{DRIVER_STOP_PATH}deliver/",
+                        ("pin", "This value does not match the required pattern."),
+                    ),
+                    404: NO_STOP,
+                    409: "Order MR-C4X7QPA is delivered; it can't be moved to delivered.",
+                    422: [
+                        (
+                            "Wrong PIN",
+                            ex.problem(
+                                422,
+                                "That PIN is not right. Ask the shopper to check their order "
+                                "page. (attempt 1)",
+                                at=f"{DRIVER_STOP_PATH}deliver/",
+                                kind="wrong_pin",
+                            ),
+                        ),
+                        (
+                            "No proof",
+                            ex.problem(
+                                422,
+                                "Enter the shopper's PIN or take a photo of the delivery.",
+                                at=f"{DRIVER_STOP_PATH}deliver/",
+                                kind="refused",
+                            ),
+                        ),
+                    ],
+                },
+            ),
+        },
+        examples=[
+            ex.body(
+                "The shopper's PIN",
+                {"pin": "4821", "latitude": 36.1401, "longitude": -115.1502},
+                media_type="application/json",
+            ),
+            ex.body(
+                "A photo at the door",
+                {"photo": "(JPEG bytes)", "latitude": 36.1401, "longitude": -115.1502},
+                media_type="multipart/form-data",
+            ),
+        ],
         tags=["driver"],
     )
     def post(self, request, pk: int):
@@ -932,7 +1328,23 @@ class DriverStopFailView(DriverView):
         operation_id="driver_stops_fail",
         summary="Nobody could take the order: bring it back to the store",
         request=s.ReasonIn,
-        responses={200: s.StopOut, **problems(400, 404, 409, 422)},
+        responses={
+            **ex.ok(
+                200, s.StopOut, "Failed: back to the store", {**ex.DROPOFF, "status": "failed"}
+            ),
+            **ex.problems(
+                400,
+                404,
+                409,
+                at=f"{DRIVER_STOP_PATH}fail/",
+                caller=ex.DRIVER,
+                say={
+                    404: NO_STOP,
+                    409: "Order MR-C4X7QPA is delivered; it can't be moved to delivery failed.",
+                },
+            ),
+        },
+        examples=[ex.body("Nobody home", {"reason": "Nobody answered the door or the phone."})],
         tags=["driver"],
     )
     def post(self, request, pk: int):
@@ -963,7 +1375,11 @@ class WebhookEndpointsView(KeyView):
 
     @extend_schema(
         operation_id="webhooks_endpoints_list",
-        responses={200: s.WebhookEndpointOut(many=True), **problems()},
+        summary="This owner's webhook endpoints (no secrets)",
+        responses={
+            **ex.ok(200, s.WebhookEndpointOut(many=True), "One endpoint", ex.WEBHOOK_ENDPOINT),
+            **ex.problems(at="/api/v1/webhooks/endpoints/", scope="webhooks:write"),
+        },
         tags=["webhooks"],
     )
     def get(self, request):
@@ -976,7 +1392,39 @@ class WebhookEndpointsView(KeyView):
         summary="Add an endpoint (the signing secret is in this response only)",
         request=s.WebhookEndpointIn,
         parameters=[IDEMPOTENCY],
-        responses={201: s.WebhookEndpointCreated, **problems(400, 409, 422)},
+        responses={
+            **ex.ok(201, s.WebhookEndpointCreated, "Created", ex.WEBHOOK_ENDPOINT_CREATED),
+            **ex.problems(
+                400,
+                409,
+                422,
+                at="/api/v1/webhooks/endpoints/",
+                scope="webhooks:write",
+                say={
+                    400: ex.field_errors(
+                        "/api/v1/webhooks/endpoints/",
+                        ("url", "Enter a valid URL."),
+                        ("events.0", '"order.shipped" is not a valid choice.'),
+                    ),
+                    409: ex.problem(
+                        409,
+                        IN_FLIGHT,
+                        at="/api/v1/webhooks/endpoints/",
+                        kind="idempotency_in_flight",
+                    ),
+                },
+            ),
+        },
+        examples=[
+            ex.body(
+                "Two events",
+                {
+                    "url": "https://acme.example/hooks/mallrun",
+                    "events": ["order.accepted", "order.delivered"],
+                },
+            ),
+            ex.body("Every event", {"url": "https://acme.example/hooks/mallrun"}),
+        ],
         tags=["webhooks"],
     )
     @idempotent
@@ -1009,10 +1457,11 @@ class WebhookEndpointActionView(KeyView):
             return Response(s.WebhookDeliveryOut(delivery).data, status=status.HTTP_202_ACCEPTED)
         if self.action_name == "rotate":
             endpoint = w.webhook_secret_rotate(endpoint=endpoint, actor=actor_for(request.auth))
-        elif self.action_name == "enable":
-            w.webhook_endpoint_enable(endpoint=endpoint)
-            endpoint.refresh_from_db()
-        return Response(s.WebhookEndpointCreated(endpoint).data)
+            return Response(s.WebhookEndpointCreated(endpoint).data)
+        w.webhook_endpoint_enable(endpoint=endpoint)
+        endpoint.refresh_from_db()
+        # The secret is shown at creation and rotation only.
+        return Response(s.WebhookEndpointOut(endpoint).data)
 
 
 class WebhookEndpointTestView(WebhookEndpointActionView):
@@ -1022,7 +1471,15 @@ class WebhookEndpointTestView(WebhookEndpointActionView):
         operation_id="webhooks_endpoints_test",
         summary="Send a signed webhook.test event now",
         request=None,
-        responses={202: s.WebhookDeliveryOut, **problems(404)},
+        responses={
+            **ex.ok(202, s.WebhookDeliveryOut, "Queued", ex.WEBHOOK_TEST_QUEUED),
+            **ex.problems(
+                404,
+                at="/api/v1/webhooks/endpoints/5/test/",
+                scope="webhooks:write",
+                say={404: "No WebhookEndpoint matches the given query."},
+            ),
+        },
         tags=["webhooks"],
     )
     def post(self, request, pk: int):
@@ -1036,7 +1493,20 @@ class WebhookEndpointRotateView(WebhookEndpointActionView):
         operation_id="webhooks_endpoints_rotate_secret",
         summary="New secret; the old one keeps signing beside it for 24 hours",
         request=None,
-        responses={200: s.WebhookEndpointCreated, **problems(404)},
+        responses={
+            **ex.ok(
+                200,
+                s.WebhookEndpointCreated,
+                "The new secret",
+                {**ex.WEBHOOK_ENDPOINT_CREATED, "secret": "whsec_q3B8vYl0RZ9k2W1mJxT5uP7nC4eA6dHs"},
+            ),
+            **ex.problems(
+                404,
+                at="/api/v1/webhooks/endpoints/5/rotate-secret/",
+                scope="webhooks:write",
+                say={404: "No WebhookEndpoint matches the given query."},
+            ),
+        },
         tags=["webhooks"],
     )
     def post(self, request, pk: int):
@@ -1050,7 +1520,15 @@ class WebhookEndpointEnableView(WebhookEndpointActionView):
         operation_id="webhooks_endpoints_enable",
         summary="Re-enable an endpoint that was disabled after a day of failures",
         request=None,
-        responses={200: s.WebhookEndpointCreated, **problems(404)},
+        responses={
+            **ex.ok(200, s.WebhookEndpointOut, "Enabled again", ex.WEBHOOK_ENDPOINT),
+            **ex.problems(
+                404,
+                at="/api/v1/webhooks/endpoints/5/enable/",
+                scope="webhooks:write",
+                say={404: "No WebhookEndpoint matches the given query."},
+            ),
+        },
         tags=["webhooks"],
     )
     def post(self, request, pk: int):
@@ -1078,7 +1556,10 @@ class WebhookDeliveriesView(KeyView):
             OpenApiParameter("status", str, enum=["pending", "sending", "succeeded", "failed"]),
             OpenApiParameter("order", str, description="An order id (MR-…)."),
         ],
-        responses={200: s.WebhookDeliveryOut(many=True), **problems()},
+        responses={
+            **ex.ok(200, s.WebhookDeliveryOut(many=True), "A delivered event", ex.WEBHOOK_DELIVERY),
+            **ex.problems(at="/api/v1/webhooks/deliveries/", scope="webhooks:write"),
+        },
         tags=["webhooks"],
     )
     def get(self, request):
@@ -1099,7 +1580,24 @@ class WebhookRedeliverView(KeyView):
         operation_id="webhooks_deliveries_redeliver",
         summary="Send a delivery again now (same webhook-id)",
         request=None,
-        responses={202: s.WebhookDeliveryOut, **problems(404)},
+        responses={
+            **ex.ok(
+                202,
+                s.WebhookDeliveryOut,
+                "Queued again",
+                {
+                    **ex.WEBHOOK_DELIVERY,
+                    "status": "pending",
+                    "next_attempt_at": "2026-11-25T20:00:00Z",
+                },
+            ),
+            **ex.problems(
+                404,
+                at="/api/v1/webhooks/deliveries/88/redeliver/",
+                scope="webhooks:write",
+                say={404: "No WebhookDelivery matches the given query."},
+            ),
+        },
         tags=["webhooks"],
     )
     def post(self, request, pk: int):

@@ -65,3 +65,4 @@ def test_a_disabled_endpoint_can_be_enabled_again(partner_api):
     type(endpoint).objects.filter(pk=endpoint.pk).update(is_active=False, disabled_reason="x")
     response = partner_api.post(f"/api/v1/webhooks/endpoints/{endpoint.pk}/enable/")
     assert response.json()["is_active"] is True
+    assert "secret" not in response.json()  # shown at creation and rotation only
