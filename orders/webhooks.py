@@ -65,9 +65,15 @@ BACKOFF = [
     dt.timedelta(hours=10),
     dt.timedelta(hours=10),
 ]
-# A claimed attempt that never reported back (worker died) is retried after this lease.
-SENDING_LEASE = dt.timedelta(minutes=5)
 SECRET_OVERLAP = dt.timedelta(hours=24)
+
+
+def sending_lease() -> dt.timedelta:
+    """How long a claimed attempt is held. The task worker stops any task after the cluster's
+    `timeout`, so a claim older than that belongs to a worker that died; the broker hands the
+    task out again after `retry` (longer than `timeout`), and that run finds the claim expired
+    and sends. The minute schedule (`webhook_deliver_due`) catches whatever is left."""
+    return dt.timedelta(seconds=settings.Q_CLUSTER.get("timeout") or 300)
 
 
 def new_secret() -> str:
@@ -183,7 +189,12 @@ def _queue(delivery_ids: list[int]) -> None:
 
 
 def webhooks_for_event(event: OrderEvent) -> list[WebhookDelivery]:
-    """One delivery per endpoint that wants this order event; first attempts queued on commit."""
+    """One delivery per endpoint that wants this order event; first attempts queued on commit.
+
+    Safe to run again for the same event (a worker killed mid-task gets its task back): an
+    endpoint that already has this event's delivery keeps it, with its webhook-id, so the
+    receiver can drop a repeat; pending ones are queued again (a claimed attempt can't be
+    sent twice at once)."""
     if event.from_status == event.to_status:
         event_type = "order.updated"  # an adjustment (a line found short): same status
     else:
@@ -194,26 +205,40 @@ def webhooks_for_event(event: OrderEvent) -> list[WebhookDelivery]:
     if not endpoints:
         return []
     sequence = OrderEvent.objects.filter(order_id=event.order_id, pk__lte=event.pk).count()
-    now = clock.now()
-    data = _order_payload(event, sequence)
-    deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(
-            endpoint=endpoint,
-            message_id=f"msg_{uuid.uuid4().hex}",
-            event_type=event_type,
+    with transaction.atomic():
+        # Two runs for one event take turns here, so the second sees the first's deliveries.
+        list(OrderEvent.objects.select_for_update().filter(pk=event.pk).values_list("pk"))
+        existing = WebhookDelivery.objects.filter(
             order_id=event.order_id,
             sequence=sequence,
-            payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
-            next_attempt_at=now,
-            created_at=now,
+            event_type=event_type,
+            endpoint__in=endpoints,
         )
-        for endpoint in endpoints
-    )
-    ids = [
-        d.pk
-        for d in WebhookDelivery.objects.filter(message_id__in=[d.message_id for d in deliveries])
-    ]
-    transaction.on_commit(lambda: _queue(ids))
+        have = {d.endpoint_id: d for d in existing}
+        now = clock.now()
+        data = _order_payload(event, sequence)
+        created = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                endpoint=endpoint,
+                message_id=f"msg_{uuid.uuid4().hex}",
+                event_type=event_type,
+                order_id=event.order_id,
+                sequence=sequence,
+                payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for endpoint in endpoints
+            if endpoint.pk not in have
+        )
+        deliveries = [*have.values(), *created]
+        ids = list(
+            WebhookDelivery.objects.filter(
+                message_id__in=[d.message_id for d in deliveries],
+                status=WebhookDelivery.Status.PENDING,
+            ).values_list("pk", flat=True)
+        )
+        transaction.on_commit(lambda: _queue(ids))
     return deliveries
 
 
@@ -250,7 +275,7 @@ def webhook_deliver(delivery_id: int) -> str:
         pk=delivery_id,
         status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING],
         next_attempt_at__lte=now,
-    ).update(status=WebhookDelivery.Status.SENDING, next_attempt_at=now + SENDING_LEASE)
+    ).update(status=WebhookDelivery.Status.SENDING, next_attempt_at=now + sending_lease())
     if not claimed:
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
