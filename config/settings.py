@@ -223,6 +223,8 @@ Q_CLUSTER = {
     "catch_up": False,
     "sync": env_bool("Q_SYNC", False),
     "poll": 1,
+    # Named queues (Q_CLUSTER_NAME=dispatch-0 …) share these settings; see docs/deploy.md.
+    "ALT_CLUSTERS": {},
 }
 # /health/ reports an error when the oldest queued task has waited longer than this.
 MALLRUN_HEALTH_MAX_QUEUE_SECONDS = env_int("MALLRUN_HEALTH_MAX_QUEUE_SECONDS", 300)
@@ -343,6 +345,9 @@ MALLRUN_DISPATCH_READY_HORIZON_MINUTES = env_int("MALLRUN_DISPATCH_READY_HORIZON
 MALLRUN_DISPATCH_ROUTE_COST_METERS = env_int("MALLRUN_DISPATCH_ROUTE_COST_METERS", 3000)
 # The per-mall lock's lease: a crashed worker blocks its mall at most this long.
 MALLRUN_DISPATCH_LOCK_SECONDS = env_int("MALLRUN_DISPATCH_LOCK_SECONDS", 120)
+# Dispatch queues: 0 runs cycles on the default queue; N > 0 spreads malls over the queues
+# dispatch-0 … dispatch-(N-1), each served by its own cluster (docs/deploy.md).
+MALLRUN_DISPATCH_PARTITIONS = env_int("MALLRUN_DISPATCH_PARTITIONS", 0)
 # Offer cascade: after this many declined/expired offers the pay rises by one boost step.
 MALLRUN_DISPATCH_BOOST_AFTER_MISSES = env_int("MALLRUN_DISPATCH_BOOST_AFTER_MISSES", 2)
 MALLRUN_DISPATCH_BOOST_CENTS = env_int("MALLRUN_DISPATCH_BOOST_CENTS", 200)

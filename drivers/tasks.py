@@ -1,8 +1,8 @@
 """django-q2 entry points for dispatch: take ids, load rows, call the cycle. Nothing else."""
 
 from django.db.models import Q
-from django_q.tasks import async_task
 
+from drivers.dispatch.triggers import queue_mall_dispatch
 from drivers.models import Route
 from orders.models import Order
 from retailers.models import Mall
@@ -29,5 +29,5 @@ def dispatch_all_malls() -> list[int]:
     )
     mall_ids = list(busy)
     for mall_id in mall_ids:
-        async_task("drivers.tasks.dispatch_mall", mall_id, "periodic")
+        queue_mall_dispatch(mall_id, "periodic")
     return mall_ids

@@ -35,9 +35,23 @@ def enqueue_mall_dispatch(mall_id: int, *, reason: str = "") -> None:
         return
     if order_tasks._quiet.get():  # side_effects_muted(): history loads start no dispatch
         return
+    queue_mall_dispatch(mall_id, reason)
+
+
+def dispatch_queue(mall_id: int) -> str | None:
+    """The task queue that runs this mall's cycles: with MALLRUN_DISPATCH_PARTITIONS = N > 0,
+    mall m goes to `dispatch-{m mod N}` (a cluster started with Q_CLUSTER_NAME=dispatch-k
+    serves it); with 0, the default queue. Cycles of one mall never overlap either way (the
+    per-mall lock); partitions keep a busy mall's solver runs from delaying other malls and
+    other tasks."""
+    partitions = settings.MALLRUN_DISPATCH_PARTITIONS
+    return f"dispatch-{mall_id % partitions}" if partitions > 0 else None
+
+
+def queue_mall_dispatch(mall_id: int, reason: str) -> None:
     from django_q.tasks import async_task
 
-    async_task("drivers.tasks.dispatch_mall", mall_id, reason)
+    async_task("drivers.tasks.dispatch_mall", mall_id, reason, cluster=dispatch_queue(mall_id))
 
 
 def dispatch_after_commit(mall_id: int, *, reason: str) -> None:

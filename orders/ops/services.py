@@ -127,9 +127,9 @@ def ops_route_boost(*, route: Route, actor: Actor, amount_cents: int, reason: st
 
 
 def _enqueue_dispatch(mall_id: int, trigger: str) -> None:
-    from django_q.tasks import async_task
+    from drivers.dispatch.triggers import queue_mall_dispatch
 
-    async_task("drivers.tasks.dispatch_mall", mall_id, trigger)
+    queue_mall_dispatch(mall_id, trigger)
 
 
 def ops_mall_redispatch(*, mall: Mall, actor: Actor, reason: str) -> None:

@@ -192,7 +192,9 @@ def test_redispatch_queues_the_malls_cycle_after_commit(
             reverse("ops:redispatch", args=[mall.slug]), {"reason": "Orders piling up"}
         )
     assert response.status_code == 302
-    task.assert_called_once_with("drivers.tasks.dispatch_mall", mall.pk, "ops: Orders piling up")
+    task.assert_called_once_with(
+        "drivers.tasks.dispatch_mall", mall.pk, "ops: Orders piling up", cluster=None
+    )
     assert entry("mall.redispatch").reason == "Orders piling up"
 
 
