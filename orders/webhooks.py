@@ -280,6 +280,15 @@ def webhook_deliver(delivery_id: int) -> str:
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint
+    earlier = _earlier_unsent(delivery)
+    if earlier is not None:
+        # One order's events reach an endpoint in order: wait for the earlier one, which
+        # hands the turn on when it is delivered (or given up).
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at=max(earlier.next_attempt_at or now, now),
+        )
+        return "waiting"
     body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
     timestamp = int(time.time())  # the protocol's clock: receivers compare it with theirs
     headers = {
@@ -317,7 +326,10 @@ def webhook_deliver(delivery_id: int) -> str:
             delivered_at=done_at,
             next_attempt_at=None,
         )
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        recovered = WebhookEndpoint.objects.filter(
+            pk=endpoint.pk, failing_since__isnull=False
+        ).update(failing_since=None)
+        _hand_on(delivery, endpoint_recovered=bool(recovered), at=done_at)
         return WebhookDelivery.Status.SUCCEEDED
     give_up_at = delivery.created_at + dt.timedelta(hours=settings.MALLRUN_WEBHOOK_RETRY_HOURS)
     wait = BACKOFF[attempts - 1] if attempts <= len(BACKOFF) else None
@@ -329,7 +341,49 @@ def webhook_deliver(delivery_id: int) -> str:
         status=status, attempts=attempts, next_attempt_at=next_at
     )
     _note_failure(endpoint, at=done_at)
+    if status == WebhookDelivery.Status.FAILED:
+        _hand_on(delivery, endpoint_recovered=False, at=done_at)
     return status
+
+
+_UNSENT = [WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING]
+
+
+def _earlier_unsent(delivery: WebhookDelivery) -> WebhookDelivery | None:
+    """The oldest delivery of the same order to the same endpoint still waiting to go out."""
+    if delivery.order_id is None:
+        return None
+    return (
+        WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id, order_id=delivery.order_id, status__in=_UNSENT
+        )
+        .filter(
+            Q(sequence__lt=delivery.sequence) | Q(sequence=delivery.sequence, pk__lt=delivery.pk)
+        )
+        .order_by("sequence", "pk")
+        .first()
+    )
+
+
+def _hand_on(delivery: WebhookDelivery, *, endpoint_recovered: bool, at: dt.datetime) -> None:
+    """After a delivery is done with: its order's next event goes now, and when the endpoint
+    has just come back, its whole backlog goes now too (each order's events still one after
+    another) instead of each waiting out its own back-off."""
+    waiting = WebhookDelivery.objects.filter(
+        endpoint_id=delivery.endpoint_id, status=WebhookDelivery.Status.PENDING
+    )
+    if endpoint_recovered:
+        due = waiting
+    elif delivery.order_id is not None:
+        due = waiting.filter(order_id=delivery.order_id)
+    else:
+        return
+    ids = list(due.order_by("order_id", "sequence", "pk").values_list("pk", flat=True)[:1000])
+    if ids:
+        WebhookDelivery.objects.filter(pk__in=ids, status=WebhookDelivery.Status.PENDING).update(
+            next_attempt_at=at
+        )
+        _queue(ids)
 
 
 def _note_failure(endpoint: WebhookEndpoint, *, at: dt.datetime) -> None:

@@ -267,3 +267,85 @@ def test_no_driver_location_is_sent_before_pick_up(
         advance(place_order(stock), "ready")
     run_on_commit(driver_locate, driver=driver, latitude=36.13, longitude=-115.16)
     assert receiver.requests == []
+
+
+# --- One order's events arrive in order ---------------------------------------------------
+
+
+def _sent_types(receiver):
+    import json
+
+    return [json.loads(body)["type"] for _, body, _ in receiver.requests]
+
+
+def test_a_later_event_waits_while_an_earlier_one_is_unsent(
+    receiver, retailer_endpoint, place_order, stock, run_on_commit, system
+):
+    start = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    receiver.status = 503
+    with clock.frozen_at(start):
+        order = run_on_commit(place_order, stock)
+    receiver.status = 200
+    with clock.frozen_at(start + dt.timedelta(seconds=1)):
+        run_on_commit(s.order_accept, order=order, actor=system)
+    created, accepted = WebhookDelivery.objects.order_by("sequence")
+    # order.accepted was not sent ahead of order.created, which is waiting out its back-off.
+    assert _sent_types(receiver) == ["order.created"]
+    assert accepted.status == "pending" and accepted.attempts == 0
+    assert accepted.next_attempt_at == created.next_attempt_at
+    # When order.created goes through, order.accepted follows straight away.
+    with clock.frozen_at(created.next_attempt_at):
+        w.webhook_deliver_due()
+    assert _sent_types(receiver) == ["order.created", "order.created", "order.accepted"]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"succeeded"}
+
+
+def test_when_an_endpoint_comes_back_its_backlog_goes_at_once_in_order(
+    receiver, retailer_endpoint, place_order, stock, run_on_commit, system
+):
+    start = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    receiver.status = 503
+    with clock.frozen_at(start):
+        first = run_on_commit(place_order, stock)
+        run_on_commit(s.order_accept, order=first, actor=system)
+    for _ in range(3):  # order.created: 0 s, 5 s, 5 min, 30 min...
+        pending = WebhookDelivery.objects.filter(sequence=1).get()
+        with clock.frozen_at(pending.next_attempt_at):
+            w.webhook_deliver(pending.pk)
+    receiver.status = 200
+    # A new order's first event is the first success: everything waiting goes now.
+    back = start + dt.timedelta(minutes=40)
+    with clock.frozen_at(back):
+        second = run_on_commit(place_order, stock)
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"succeeded"}
+    import json
+
+    after = [json.loads(body)["data"] for _, body, _ in receiver.requests[4:]]
+    assert [(d["id"], d["sequence"]) for d in after] == [
+        (second.number, 1),  # the success that shows the endpoint is back
+        (first.number, 1),  # then the backlog, without waiting out its back-off
+        (first.number, 2),
+    ]
+
+
+def test_an_earlier_event_given_up_lets_the_later_ones_go(
+    receiver, retailer_endpoint, place_order, stock, run_on_commit, system
+):
+    start = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    receiver.status = 503
+    with clock.frozen_at(start):
+        order = run_on_commit(place_order, stock)
+        run_on_commit(s.order_accept, order=order, actor=system)
+    created, accepted = WebhookDelivery.objects.order_by("sequence")
+    # Give order.created up (its 24 hours are over) while the receiver is still failing.
+    WebhookDelivery.objects.filter(pk=created.pk).update(created_at=start - dt.timedelta(hours=24))
+    receiver.status = 200
+    with clock.frozen_at(start + dt.timedelta(minutes=1)):
+        receiver.status = 503
+        created.refresh_from_db()
+        w.webhook_deliver(created.pk)
+    created.refresh_from_db()
+    accepted.refresh_from_db()
+    assert created.status == "failed"
+    # The later event was handed its turn (and, with the receiver still down, retries).
+    assert accepted.attempts == 1 and accepted.status == "pending"

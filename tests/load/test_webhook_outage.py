@@ -1,5 +1,5 @@
 """A partner's webhook receiver down for an hour (simulated time): afterwards every event has
-been delivered once, and the sequence numbers put each order's events back in order.
+been delivered once, each order's events arriving in order.
 
 The clock is a source the test moves a minute at a time; each minute it runs what the
 `webhooks-due-every-minute` schedule runs (`webhook_deliver_due`), so the back-off schedule
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.load, pytest.mark.django_db(transaction=True)]
 OUTAGE = dt.timedelta(hours=1)
 
 
-def test_a_receiver_down_for_an_hour_gets_every_event_afterwards_in_sequence(
+def test_a_receiver_down_for_an_hour_gets_every_event_afterwards_in_order(
     receiver, stock, place_order, system
 ):
     start = NOON_ISH
@@ -67,11 +67,12 @@ def test_a_receiver_down_for_an_hour_gets_every_event_afterwards_in_sequence(
     deliveries = list(WebhookDelivery.objects.filter(endpoint=endpoint))
     assert len(deliveries) == len(events) == 5 * 3 + 1 + 2
     assert {d.status for d in deliveries} == {WebhookDelivery.Status.SUCCEEDED}
-    # Every delivery failed at least once unless its event came after the outage.
+    # Events after the outage went through at the first attempt; during it, the first event
+    # of each order failed and retried, and the later ones waited their turn.
     for d in deliveries:
-        after_outage = d.created_at >= start + OUTAGE
-        assert (d.attempts == 1) == after_outage, (d.event_type, d.created_at, d.attempts)
-    assert max(d.attempts for d in deliveries) == 5  # 0:00 → 5 s → 5 min → 30 min → 2 h
+        if d.created_at >= start + OUTAGE:
+            assert d.attempts == 1, (d.event_type, d.created_at, d.attempts)
+    assert max(d.attempts for d in deliveries) >= 3
 
     # The receiver got each webhook once and, ordering each order's events by sequence,
     # rebuilds the order's history exactly: no gaps, nothing twice, nothing swapped.
@@ -93,14 +94,14 @@ def test_a_receiver_down_for_an_hour_gets_every_event_afterwards_in_sequence(
         # The latest sequence tells the receiver where the order stands now.
         latest = received[number][max(received[number])]
         assert latest == Order.objects.get(number=number).status
-    # Retries don't keep arrival order: an event first tried late in the outage gets through
-    # before an earlier one still waiting out its 2-hour back-off. Sequence numbers are how
-    # a receiver orders them (docs/api.md, Webhooks).
-    swapped = sum(seqs != sorted(seqs) for seqs in arrival.values())
+    # Each order's events arrived in sequence: a delivery waits while an earlier one of its
+    # order is unsent, and the first success after the outage sends the backlog at once.
+    for number, seqs in arrival.items():
+        assert seqs == sorted(seqs), (number, seqs)
     last = max(d.delivered_at for d in deliveries) - start
+    assert last < OUTAGE + dt.timedelta(minutes=35)
     print(
         f"webhook outage: {len(deliveries)} events for {len(history)} orders, 1 h of 503s, "
-        f"all delivered by {last} (simulated), {sum(d.attempts for d in deliveries)} attempts, "
-        f"{swapped} orders' events arrived out of sequence (back-off: "
-        f"{', '.join(str(b) for b in BACKOFF[:4])}, …)"
+        f"all delivered by {last} (simulated), {sum(d.attempts for d in deliveries)} attempts "
+        f"(back-off: {', '.join(str(b) for b in BACKOFF[:4])}, …)"
     )
