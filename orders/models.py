@@ -256,6 +256,10 @@ class OrderEvent(ActorFields):
     to_status = models.CharField(max_length=16)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
+    # The shopper's message for this event: claimed before sending, marked sent after, so a
+    # task run twice (a worker killed and its task handed out again) doesn't message twice.
+    notice_claimed_at = models.DateTimeField(null=True, blank=True)
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

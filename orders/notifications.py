@@ -6,11 +6,14 @@ message and tests use `LocmemSmsBackend`; a real provider implements `SmsBackend
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from orders.models import Order, OrderEvent
@@ -106,15 +109,35 @@ def shopper_message(event: OrderEvent) -> tuple[str, str] | None:
 
 
 def notify_shopper(event: OrderEvent) -> bool:
+    """Message the shopper about this event once.
+
+    The event row is claimed first (a conditional update), so two runs of the same task never
+    both send; a claim older than the task cluster's timeout belongs to a worker that died
+    before sending, and is taken over. A failure to send releases the claim for the retry."""
     message = shopper_message(event)
     if message is None:
+        return False
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.Q_CLUSTER.get("timeout") or 300)
+    claimed = (
+        OrderEvent.objects.filter(pk=event.pk, notice_sent_at__isnull=True)
+        .filter(Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=stale))
+        .update(notice_claimed_at=now)
+    )
+    if not claimed:
+        log.info("shopper already notified of event %s", event.pk)
         return False
     subject, body = message
     order = event.order
     choice = order.shopper.notify_by if order.shopper_id else "both"
-    if order.recipient_email and choice in ("email", "both"):
-        send_mail(subject, body, None, [order.recipient_email])
-    if choice in ("sms", "both"):
-        send_sms(order.recipient_phone, body)
+    try:
+        if order.recipient_email and choice in ("email", "both"):
+            send_mail(subject, body, None, [order.recipient_email])
+        if choice in ("sms", "both"):
+            send_sms(order.recipient_phone, body)
+    except Exception:
+        OrderEvent.objects.filter(pk=event.pk).update(notice_claimed_at=None)
+        raise
+    OrderEvent.objects.filter(pk=event.pk).update(notice_sent_at=timezone.now())
     log.info("notified shopper of %s: %s", order.number, subject)
     return True

@@ -230,3 +230,59 @@ def test_a_refused_checkout_schedules_nothing(
 
     assert callbacks == []
     assert mail.outbox == []
+
+
+# --- A task run twice (worker killed, task handed out again) messages once ---------------
+
+
+def test_running_an_events_fanout_twice_messages_the_shopper_once(
+    place_order, stock, django_capture_on_commit_callbacks
+):
+    from orders.tasks import order_event_fanout
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order(stock)
+    event = order.events.get()
+    assert len(mail.outbox) == 1 and len(LocmemSmsBackend.outbox) == 1
+    order_event_fanout(event.pk)
+    assert len(mail.outbox) == 1 and len(LocmemSmsBackend.outbox) == 1
+    event.refresh_from_db()
+    assert event.notice_sent_at is not None
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_timeout(place_order, stock):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from orders.notifications import notify_shopper
+
+    order = place_order(stock)  # no on-commit run: nothing sent yet
+    event = order.events.get()
+    OrderEvent.objects.filter(pk=event.pk).update(notice_claimed_at=timezone.now())
+    assert notify_shopper(event) is False  # someone else is sending it right now
+    assert mail.outbox == []
+    OrderEvent.objects.filter(pk=event.pk).update(
+        notice_claimed_at=timezone.now() - dt.timedelta(minutes=10)
+    )
+    assert notify_shopper(event) is True  # that worker died: send it
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_send_releases_the_claim_for_the_retry(place_order, stock, monkeypatch):
+    from orders import notifications
+
+    order = place_order(stock)
+    event = order.events.get()
+
+    def down(to, body):
+        raise ConnectionError("SMS provider down")
+
+    monkeypatch.setattr(notifications, "send_sms", down)
+    with pytest.raises(ConnectionError):
+        notifications.notify_shopper(event)
+    event.refresh_from_db()
+    assert event.notice_claimed_at is None and event.notice_sent_at is None
+    monkeypatch.undo()
+    assert notifications.notify_shopper(event) is True
+    assert len(LocmemSmsBackend.outbox) == 1
