@@ -45,7 +45,8 @@ class ApplyForm(forms.Form):
     )
     plate = forms.CharField(label="Licence plate", max_length=16, required=False)
     home_mall = forms.ModelChoiceField(
-        label="Mall you want to drive from", queryset=Mall.objects.filter(is_active=True)
+        label="Mall you want to drive from",
+        queryset=Mall.objects.filter(is_active=True, is_sandbox=False),
     )
     licence_photo = forms.ImageField(label="Photo of your driving licence")
     consent = forms.BooleanField(
@@ -84,7 +85,9 @@ class ApplyForm(forms.Form):
 
 
 class OnlineForm(forms.Form):
-    mall = forms.ModelChoiceField(label="Mall", queryset=Mall.objects.filter(is_active=True))
+    mall = forms.ModelChoiceField(
+        label="Mall", queryset=Mall.objects.filter(is_active=True, is_sandbox=False)
+    )
     latitude = forms.FloatField(required=False, widget=forms.HiddenInput)
     longitude = forms.FloatField(required=False, widget=forms.HiddenInput)
 

@@ -146,7 +146,7 @@ class OrderAdmin(ChangedFieldsOnlyMixin, admin.ModelAdmin):
         "recipient_name",
         "channel",
     ]
-    list_filter = ["status", LateFilter, "channel", "store__mall", "store__retailer"]
+    list_filter = ["status", LateFilter, "channel", "test_mode", "store__mall", "store__retailer"]
     list_select_related = ["store__mall"]
     search_fields = [
         "number",

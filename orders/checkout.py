@@ -21,7 +21,7 @@ from orders.models import Address, Cart, Order, Payment, Shopper
 from orders.payments import Card, payment_authorize, payment_void
 from orders.permissions import Actor
 from orders.promise import Promise as PlacementPromise
-from orders.quotes import promise_text, quote_compute
+from orders.quotes import promise_text, promises_for_stores
 from orders.services import CartItem, CheckoutError, checkout_place
 
 
@@ -55,18 +55,31 @@ def summarize(cart: Cart | None, *, latitude: float | None, longitude: float | N
     by_store = defaultdict(list)
     for line in lines:
         by_store[line.store].append(line)
+    # Every store's promise in a fixed number of queries, however many stores the cart has.
+    quotable = [s for s in by_store if not s.mall.is_sandbox]
+    promises = (
+        promises_for_stores(
+            quotable,
+            latitude=latitude,
+            longitude=longitude,
+            items={s.pk: [(ln.product_id, ln.quantity) for ln in by_store[s]] for s in quotable},
+        )
+        if quotable and latitude is not None and longitude is not None
+        else {}
+    )
     summaries = []
     for store, store_lines in by_store.items():
         subtotal = sum(ln.product.price_cents * ln.quantity for ln in store_lines)
+        if store.mall.is_sandbox:  # only test-mode API keys order from the sandbox
+            reason = f"{store.name} is a sandbox store for API testing; it doesn't deliver."
+            summaries.append(
+                StoreSummary(store, store_lines, subtotal, 0, False, [reason], "", None)
+            )
+            continue
         if latitude is None or longitude is None:
             summaries.append(StoreSummary(store, store_lines, subtotal, 0, True, [], "", None))
             continue
-        promise = quote_compute(
-            store=store,
-            latitude=latitude,
-            longitude=longitude,
-            items=[(ln.product_id, ln.quantity) for ln in store_lines],
-        )
+        promise = promises[store.pk]
         summaries.append(
             StoreSummary(
                 store=store,

@@ -93,6 +93,8 @@ def _driver_wait_minutes(mall, at: dt.datetime) -> int | None:
     """Minutes until a driver can be expected at the mall; None when nobody is delivering."""
     from drivers.models import BlockBooking, Driver, Route
 
+    if mall.is_sandbox:  # the sandbox's own driver is always free (orders.api.sandbox)
+        return settings.MALLRUN_DRIVER_TO_COUNTER_MINUTES
     on_block = BlockBooking.objects.filter(
         status=BlockBooking.Status.BOOKED,
         block__mall=mall,
@@ -118,15 +120,19 @@ def _driver_wait_minutes(mall, at: dt.datetime) -> int | None:
     )
 
 
-def _stock_reasons(store: Store, items: Sequence[Sequence[int]]) -> list[dict]:
+def _stock_reasons(
+    store: Store, items: Sequence[Sequence[int]], rows: dict[int, Stock] | None = None
+) -> list[dict]:
+    """`rows` (the store's active stock by product id) when the caller read them already."""
     if not items:
         return []
-    rows = {
-        s.product_id: s
-        for s in Stock.objects.filter(
-            store=store, product_id__in=[p for p, _ in items], product__is_active=True
-        ).select_related("product")
-    }
+    if rows is None:
+        rows = {
+            s.product_id: s
+            for s in Stock.objects.filter(
+                store=store, product_id__in=[p for p, _ in items], product__is_active=True
+            ).select_related("product")
+        }
     reasons = []
     for product_id, quantity in items:
         row = rows.get(product_id)
@@ -172,11 +178,12 @@ def quote_compute(
     at: dt.datetime | None = None,
     queue: int | None = None,
     driver_wait=_UNSET,
+    stock: dict[int, Stock] | None = None,
 ) -> Promise:
     """Answer eligibility (with every reason that applies), fee and promised time.
 
-    `queue` and `driver_wait` may be passed in by `promises_for_stores`, which computes them
-    once for many stores.
+    `queue`, `driver_wait` and `stock` may be passed in by `promises_for_stores`, which
+    computes them once for many stores.
     """
     at = at or clock.now()
     mall = store.mall
@@ -225,7 +232,7 @@ def quote_compute(
                 f"{_fmt(mall.same_day_cutoff)}. Order tomorrow morning.",
             }
         )
-    reasons.extend(_stock_reasons(store, items))
+    reasons.extend(_stock_reasons(store, items, stock))
 
     if driver_wait is _UNSET:
         driver_wait = _driver_wait_minutes(mall, at)
@@ -237,7 +244,10 @@ def quote_compute(
             }
         )
         driver_wait = 0
-    if queue is None:
+    if mall.is_sandbox:
+        # Every integrator shares the sandbox stores and may leave orders open: no queue.
+        queue = 0
+    elif queue is None:
         queue = _queues([store]).get(store.pk, 0)
     queue_minutes = queue * settings.MALLRUN_QUEUE_MINUTES_PER_ORDER
     ready_minutes = queue_minutes + store.prep_minutes
@@ -293,12 +303,19 @@ def _queues(stores: Sequence[Store]) -> dict[int, int]:
 
 
 def promises_for_stores(
-    stores: Sequence[Store], *, latitude: float, longitude: float, at: dt.datetime | None = None
+    stores: Sequence[Store],
+    *,
+    latitude: float,
+    longitude: float,
+    at: dt.datetime | None = None,
+    items: dict[int, Sequence[Sequence[int]]] | None = None,
 ) -> dict[int, Promise]:
     """Promises for a page of stores in a fixed number of queries (stores should come with
-    `hours` and `mall__fee_tiers` prefetched)."""
+    `hours` and `mall__fee_tiers` prefetched). `items`, by store id, are checked against
+    stock as `quote_compute` does (a cart's lines)."""
     at = at or clock.now()
     stores = list(stores)
+    items = items or {}
     # Opening hours, closures and fee tiers are read per store: fetched once for the page.
     prefetch_related_objects(stores, "hours", "closures", "mall__fee_tiers")
     queues = _queues(stores)
@@ -306,14 +323,23 @@ def promises_for_stores(
     for store in stores:
         if store.mall_id not in waits:
             waits[store.mall_id] = _driver_wait_minutes(store.mall, at)
+    stock: dict[int, dict[int, Stock]] = {store.pk: {} for store in stores}
+    wanted = {int(p) for store_items in items.values() for p, _ in store_items}
+    if wanted:
+        for row in Stock.objects.filter(
+            store__in=stores, product_id__in=wanted, product__is_active=True
+        ).select_related("product"):
+            stock[row.store_id][row.product_id] = row
     return {
         store.pk: quote_compute(
             store=store,
             latitude=latitude,
             longitude=longitude,
+            items=items.get(store.pk, ()),
             at=at,
             queue=queues.get(store.pk, 0),
             driver_wait=waits[store.mall_id],
+            stock=stock[store.pk],
         )
         for store in stores
     }

@@ -29,7 +29,7 @@ SORTS = {
 
 
 def _active_malls():
-    """Malls change rarely: kept per process for as long as the storefront's facets."""
+    """Real malls change rarely: kept per process for as long as the storefront's facets."""
     from django.conf import settings
     from django.core.cache import caches
 
@@ -37,17 +37,22 @@ def _active_malls():
 
     malls = caches["local"].get("active-malls")
     if malls is None:
-        malls = list(Mall.objects.filter(is_active=True))
+        malls = list(Mall.objects.filter(is_active=True, is_sandbox=False))
         caches["local"].set("active-malls", malls, settings.MALLRUN_FACETS_CACHE_SECONDS)
     return malls
 
 
-def serving_malls(latitude: float, longitude: float):
-    """Active malls whose delivery area covers the point, nearest first."""
+def serving_malls(latitude: float, longitude: float, *, sandbox: bool = False):
+    """Active malls whose delivery area covers the point, nearest first: real malls, or
+    with `sandbox` the API sandbox's (read each time: it appears on a test key's first call)."""
     from retailers.geo import haversine_km
+    from retailers.models import Mall
 
     found = []
-    for mall in _active_malls():
+    malls = (
+        list(Mall.objects.filter(is_active=True, is_sandbox=True)) if sandbox else _active_malls()
+    )
+    for mall in malls:
         km = haversine_km(mall.latitude, mall.longitude, latitude, longitude)
         if km <= float(mall.service_radius_km):
             mall.distance_km = km

@@ -254,11 +254,19 @@ def product(request, pk: int):
     """One product and how many each store near the shopper has."""
     item = get_object_or_404(Product.objects.select_related("retailer"), pk=pk, is_active=True)
     location = _location(request)
-    stock = Stock.objects.filter(product=item).select_related("store__mall").order_by("store__name")
+    stock = (
+        Stock.objects.filter(product=item, store__mall__is_sandbox=False)
+        .select_related("store__mall")
+        .order_by("store__name")
+    )
     if location:
         malls = serving_malls(location["latitude"], location["longitude"])
         stock = stock.filter(store__mall__in=malls)
     rows = list(stock)
+    real = Stock.objects.filter(product=item, store__mall__is_sandbox=False)
+    sandbox = Stock.objects.filter(product=item, store__mall__is_sandbox=True)
+    if not rows and not real.exists() and sandbox.exists():
+        raise Http404("No such product.")  # only the API sandbox stocks it: not for shoppers
     if location and rows:
         stores = (
             Store.objects.filter(pk__in={r.store_id for r in rows})
@@ -290,6 +298,7 @@ def cart_add_view(request):
         Stock.objects.select_related("product", "store__mall"),
         pk=form.cleaned_data["stock"],
         product__is_active=True,
+        store__mall__is_sandbox=False,
     )
     cart = cart_for_request(request, create=True)
     try:

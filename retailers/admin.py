@@ -271,12 +271,13 @@ class MallAdmin(AuditedSaveMixin, admin.ModelAdmin):
         "delivery_fee",
         "store_count",
         "is_active",
+        "is_sandbox",
     ]
-    list_filter = ["is_active", "state", "timezone"]
+    list_filter = ["is_active", "is_sandbox", "state", "timezone"]
     search_fields = ["name", "slug", "city", "zip_code"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
-        (None, {"fields": ["name", "slug", "is_active"]}),
+        (None, {"fields": ["name", "slug", "is_active", "is_sandbox"]}),
         (
             "Where",
             {

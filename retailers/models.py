@@ -37,6 +37,11 @@ class Mall(models.Model):
     pay_per_stop_cents = models.PositiveIntegerField(default=250, help_text="Per drop-off.")
     pay_per_km_cents = models.PositiveIntegerField(default=60)
     is_active = models.BooleanField(default=True)
+    is_sandbox = models.BooleanField(
+        default=False,
+        help_text="The API sandbox (retailers.sandbox): only test-mode API keys see it; never "
+        "shown to shoppers, drivers, dispatch or the ops board.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -4,7 +4,9 @@ from retailers.models import Mall, Store
 
 
 def malls_with_store_counts() -> QuerySet[Mall]:
-    return Mall.objects.filter(is_active=True).annotate(store_count=Count("stores"))
+    return Mall.objects.filter(is_active=True, is_sandbox=False).annotate(
+        store_count=Count("stores")
+    )
 
 
 def stores_for_user(user) -> QuerySet[Store]:

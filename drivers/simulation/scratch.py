@@ -83,8 +83,9 @@ def _refuse_if_used() -> None:
     if "retailers_mall" in tables:
         from retailers.demo_data import MALLS
         from retailers.models import Mall
+        from retailers.sandbox import SANDBOX_MALL_SLUG
 
-        demo = [m["slug"] for m in MALLS]
+        demo = [m["slug"] for m in MALLS] + [SANDBOX_MALL_SLUG]
         if Mall.objects.exclude(slug__in=demo).exists():
             raise ScratchError("--database holds data that isn't the demo: use an empty one.")
         if Mall.objects.exists():

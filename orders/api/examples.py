@@ -10,7 +10,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
 from orders.api import serializers as s
-from orders.api.auth import DRIVER_REFUSALS
+from orders.api.auth import DRIVER_REFUSALS, sandbox_store_refusal
 from orders.api.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, TITLES
 
 # --- Success bodies -----------------------------------------------------------------------
@@ -72,6 +72,48 @@ PLACED_ORDER = {
     "status": "placed",
     "events": ORDER["events"][:1],
 }
+
+# The sandbox (test-mode keys): its own mall and stores, never a real store.
+SANDBOX_STORE = {
+    "id": 41,
+    "slug": "sandbox-outfitters",
+    "name": "Sandbox Outfitters",
+    "mall": "Mallrun Sandbox",
+}
+SANDBOX_ORDER = {
+    **ORDER,
+    "id": "MR-T8S2KBX",
+    "external_id": "sbx-1",
+    "store": SANDBOX_STORE,
+    "lines": [
+        {
+            "id": 12,
+            "product_id": 903,
+            "sku": "SBX-MUG",
+            "title": "Sandbox Mug",
+            "quantity": 2,
+            "unit_price_cents": 1200,
+        }
+    ],
+    "subtotal_cents": 2400,
+    "total_cents": 2999,
+    "tracking_url": "https://mallrun.example/track/0b5e2c8e-41f4-4c6e-9a3d-7f2b8c1d9e42/",
+    "test_mode": True,
+    "events": [
+        {**ORDER["events"][0], "actor": "API key mr_test_wxyz…"},
+        {**ORDER["events"][1], "note": "", "actor": "Sandbox"},
+    ],
+}
+
+
+def store_not_found(at: str) -> list[tuple[str, dict]]:
+    """The 404s of an operation naming a store: unknown (or another retailer's, or a
+    sandbox store with a live key), and a real store with a test-mode key."""
+    return [
+        ("No such store", problem(404, "No Store matches the given query.", at=at)),
+        ("Test-mode key, a real store", problem(404, sandbox_store_refusal(), at=at)),
+    ]
+
 
 QUOTE = {
     "id": "6f1c1f7e-8a51-4a4e-9d7e-0c6f3f8b9a10",

@@ -34,8 +34,9 @@ from orders.api.auth import (
     driver_refusal,
     driver_token_create,
     driver_token_revoke,
-    managed_stores_for,
     orders_for,
+    sandbox_prepare,
+    store_in_reach,
     stores_for,
 )
 from orders.api.errors import Conflict, Unprocessable
@@ -68,6 +69,11 @@ class KeyView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasScope]
     required_scopes: tuple | dict = ()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A test-mode key's first call makes the sandbox mall it works in.
+        sandbox_prepare(request.auth)
 
 
 def _point(data: dict) -> tuple[float, float]:
@@ -149,14 +155,14 @@ class AvailabilityView(KeyView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         latitude, longitude = _point(data)
-        malls = serving_malls(latitude, longitude)
+        key = request.auth
+        malls = serving_malls(latitude, longitude, sandbox=key.test_mode)
         qs = available_stock(
             malls=malls,
             q=data.get("q", ""),
             store_slug=data.get("store", ""),
             category=data.get("category", ""),
         )
-        key = request.auth
         if key.retailer_id:
             qs = qs.filter(store__retailer_id=key.retailer_id)
         paginator = self.pagination_class()
@@ -192,7 +198,7 @@ class QuoteCreateView(KeyView):
                         "/api/v1/quotes/",
                         ("zip_code", "This value does not match the required pattern."),
                     ),
-                    404: "No Store matches the given query.",
+                    404: ex.store_not_found("/api/v1/quotes/"),
                     409: ex.problem(
                         409, IN_FLIGHT, at="/api/v1/quotes/", kind="idempotency_in_flight"
                     ),
@@ -221,7 +227,7 @@ class QuoteCreateView(KeyView):
         data = s.QuoteIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        store = get_object_or_404(stores_for(request.auth), pk=v["store_id"])
+        store = store_in_reach(request.auth, v["store_id"])
         latitude, longitude = _point(v)
         quote = quote_create(
             store=store,
@@ -293,7 +299,10 @@ class OrdersView(KeyView):
                         ("address.zip_code", "This value does not match the required pattern."),
                         ("recipient.name", "This field is required."),
                     ),
-                    404: "No such quote.",
+                    404: [
+                        ("No such quote", ex.problem(404, "No such quote.", at="/api/v1/orders/")),
+                        *ex.store_not_found("/api/v1/orders/"),
+                    ],
                     409: [
                         (
                             "external_id taken",
@@ -378,6 +387,21 @@ class OrdersView(KeyView):
                     },
                 },
             ),
+            ex.body(
+                "Test-mode key: Sandbox Outfitters to the test address",
+                {
+                    "store_id": 41,
+                    "items": [{"sku": "SBX-MUG", "quantity": 2}],
+                    "external_id": "sbx-1",
+                    "address": {
+                        "line1": "200 N Spring St",
+                        "city": "Los Angeles",
+                        "state": "CA",
+                        "zip_code": "90012",
+                    },
+                    "recipient": {"name": "Test Recipient", "phone": "+13105550100"},
+                },
+            ),
         ],
         tags=["orders"],
     )
@@ -416,7 +440,7 @@ class OrdersView(KeyView):
             point = (quote.latitude, quote.longitude)
             promise = PlacementPromise(fee_cents=quote.fee_cents, promised_by=quote.promised_by)
         else:
-            store = get_object_or_404(stores_for(key), pk=v["store_id"])
+            store = store_in_reach(key, v["store_id"])
             items = _items(store, v["items"])
             point = None
             promise = None
@@ -465,9 +489,8 @@ class OrdersView(KeyView):
                     channel=Order.Channel.API,
                     partner=owner,
                     external_ref=v["external_id"],
+                    test_mode=key.test_mode,
                 )
-                if key.test_mode:
-                    Order.objects.filter(pk=order.pk).update(test_mode=True)
         except IntegrityError:
             raise Conflict(
                 f"An order with external_id {v['external_id']} already exists.",
@@ -556,7 +579,7 @@ class InventoryView(KeyView):
                         "/api/v1/stores/3/inventory/",
                         ("items.0.price_cents", "Ensure this value is greater than or equal to 0."),
                     ),
-                    404: "No Store matches the given query.",
+                    404: ex.store_not_found("/api/v1/stores/3/inventory/"),
                     422: ex.problem(
                         422,
                         "1 row(s) have errors; nothing was written.",
@@ -602,7 +625,7 @@ class InventoryView(KeyView):
     def put(self, request, store_id: int):
         from retailers.services import ImportPlan, catalog_import_apply, catalog_import_parse
 
-        store = get_object_or_404(managed_stores_for(request.auth), pk=store_id)
+        store = store_in_reach(request.auth, store_id, managed=True)
         data = s.InventoryIn(data=request.data)
         data.is_valid(raise_exception=True)
         rows = data.validated_data["items"]
@@ -623,6 +646,17 @@ class InventoryView(KeyView):
         plan: ImportPlan = catalog_import_parse(buffer.getvalue().encode())
         if plan.file_error:
             raise Unprocessable(plan.file_error)
+        if store.mall.is_sandbox:
+            # Products are shared with the retailer's real stores: the sandbox sets quantities.
+            from retailers.sandbox import sandbox_catalog_errors
+
+            errors = sandbox_catalog_errors(store, plan)
+            if errors:
+                raise Unprocessable(
+                    f"{len(errors)} row(s) would change the catalog; nothing was written.",
+                    code="sandbox_catalog_unchanged",
+                    errors=errors,
+                )
         try:
             result = catalog_import_apply(store=store, actor=actor_for(request.auth), plan=plan)
         except services.OrderError:
@@ -661,13 +695,13 @@ class StoreOrdersView(KeyView):
                 404,
                 at="/api/v1/stores/3/orders/",
                 scope="store_orders:write",
-                say={404: "No Store matches the given query."},
+                say={404: ex.store_not_found("/api/v1/stores/3/orders/")},
             ),
         },
         tags=["stores"],
     )
     def get(self, request, store_id: int):
-        store = get_object_or_404(managed_stores_for(request.auth), pk=store_id)
+        store = store_in_reach(request.auth, store_id, managed=True)
         qs = _order_queryset(request.auth).filter(store=store)
         wanted = request.query_params.get("status")
         qs = qs.filter(status=wanted) if wanted else qs.filter(status__in=Order.OPEN_STATUSES)
@@ -692,7 +726,7 @@ ACTIONS = {
 
 
 def _store_order(request, store_id: int, number: str) -> Order:
-    store = get_object_or_404(managed_stores_for(request.auth), pk=store_id)
+    store = store_in_reach(request.auth, store_id, managed=True)
     return get_object_or_404(orders_for(request.auth), store=store, number=number)
 
 
@@ -767,7 +801,8 @@ def store_action_view(name: str, summary: str):
                     400: ex.field_errors(
                         at, (next(iter(request_body)), "A valid value is required.")
                     ),
-                    404: NO_ORDER,
+                    404: [("No such order", ex.problem(404, NO_ORDER, at=at))]
+                    + ex.store_not_found(at),
                     409: wrong_state,
                     422: ex.problem(422, refusal or "", at=at, kind="refused"),
                 },
@@ -817,7 +852,17 @@ class StoreOrderLineUnavailableView(KeyView):
                         f"{STORE_ORDER_PATH}lines/11/unavailable/",
                         ("available", "Ensure this value is greater than or equal to 0."),
                     ),
-                    404: "No OrderLine matches the given query.",
+                    404: [
+                        (
+                            "No such line",
+                            ex.problem(
+                                404,
+                                "No OrderLine matches the given query.",
+                                at=f"{STORE_ORDER_PATH}lines/11/unavailable/",
+                            ),
+                        ),
+                        *ex.store_not_found(f"{STORE_ORDER_PATH}lines/11/unavailable/"),
+                    ],
                     409: "Order MR-C4X7QPA is picked up; it can no longer be changed.",
                     422: ex.problem(
                         422,
@@ -856,20 +901,20 @@ class SandboxAdvanceView(KeyView):
         summary="Test-mode keys: move a sandbox order one step along its life",
         request=s.SandboxAdvanceIn,
         responses={
-            **ex.ok(200, s.OrderOut, "One step on", {**ex.ORDER, "test_mode": True}),
+            **ex.ok(200, s.OrderOut, "One step on", ex.SANDBOX_ORDER),
             **ex.problems(
                 400,
                 404,
                 409,
-                at="/api/v1/sandbox/orders/MR-C4X7QPA/advance/",
+                at="/api/v1/sandbox/orders/MR-T8S2KBX/advance/",
                 scope="orders:write",
                 say={
                     400: ex.field_errors(
-                        "/api/v1/sandbox/orders/MR-C4X7QPA/advance/",
+                        "/api/v1/sandbox/orders/MR-T8S2KBX/advance/",
                         ("to", '"shipped" is not a valid choice.'),
                     ),
                     404: "The sandbox is for test-mode keys.",
-                    409: "Order MR-C4X7QPA is delivered; it has no next step.",
+                    409: "Order MR-T8S2KBX is delivered; it has no next step.",
                 },
             ),
         },

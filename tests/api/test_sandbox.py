@@ -1,13 +1,36 @@
-"""Test-mode keys: their orders are marked and can be pushed through every state."""
+"""Test-mode keys: their orders live in the sandbox mall, are marked, and can be pushed
+through every state with every webhook."""
+
+import json
 
 import pytest
 
+from drivers.models import Driver
 from orders.models import Order
+from retailers.models import Mall, Stock
+from retailers.sandbox import OUTFITTERS_STORE_SLUG, TEST_ADDRESS
+
+from .conftest import RECIPIENT
+
+
+def sandbox_body(api) -> dict:
+    """What an integrator does: look for stores near the documented test address, order
+    the first product found at Sandbox Outfitters."""
+    point = {"latitude": TEST_ADDRESS["latitude"], "longitude": TEST_ADDRESS["longitude"]}
+    rows = api.get("/api/v1/availability/", {**point, "q": "Sandbox Mug"}).json()["results"]
+    (row,) = [r for r in rows if r["store"]["name"] == "Sandbox Outfitters"]
+    return {
+        "store_id": row["store"]["id"],
+        "items": [{"product_id": row["product"]["id"], "quantity": 2}],
+        "address": TEST_ADDRESS,
+        "recipient": RECIPIENT,
+        "external_id": "sbx-1",
+    }
 
 
 @pytest.fixture
-def sandbox_order(sandbox_api, order_body, driver, frozen):
-    response = sandbox_api.post("/api/v1/orders/", order_body, format="json")
+def sandbox_order(sandbox_api, frozen):
+    response = sandbox_api.post("/api/v1/orders/", sandbox_body(sandbox_api), format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["test_mode"] is True
     return response.json()["id"]
@@ -25,6 +48,13 @@ def test_one_step_at_a_time_to_delivered(sandbox_api, sandbox_order):
     assert advance(sandbox_api, sandbox_order).status_code == 409
     detail = sandbox_api.get(f"/api/v1/orders/{sandbox_order}/").json()
     assert detail["proof_of_delivery"] is not None
+    # The sandbox's own driver took it, and went back offline: never offered real work.
+    order = Order.objects.get(number=sandbox_order)
+    assert order.store.mall.is_sandbox
+    drivers = Driver.objects.filter(
+        user__username__startswith=f"sandbox-driver-{order.store.mall_id}-"
+    )
+    assert drivers.count() == 1 and not drivers.filter(is_online=True).exists()
 
 
 def test_straight_to_returned_through_every_state(sandbox_api, sandbox_order):
@@ -42,6 +72,9 @@ def test_straight_to_returned_through_every_state(sandbox_api, sandbox_order):
 
 def test_cancel_in_the_sandbox(sandbox_api, sandbox_order):
     assert advance(sandbox_api, sandbox_order, "cancelled").json()["status"] == "cancelled"
+    # Cancelling gives the sandbox stock back.
+    stock = Stock.objects.get(store__slug=OUTFITTERS_STORE_SLUG, product__sku="SBX-MUG")
+    assert stock.reserved == 0
 
 
 def test_live_keys_and_live_orders_are_not_in_the_sandbox(
@@ -54,13 +87,7 @@ def test_live_keys_and_live_orders_are_not_in_the_sandbox(
 
 
 def test_sandbox_orders_send_webhooks_but_no_messages_or_dispatch(
-    sandbox_api,
-    order_body,
-    driver,
-    frozen,
-    monkeypatch,
-    mailoutbox,
-    django_capture_on_commit_callbacks,
+    sandbox_api, frozen, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
 ):
     from orders import webhooks as w
 
@@ -70,9 +97,53 @@ def test_sandbox_orders_send_webhooks_but_no_messages_or_dispatch(
         "drivers.dispatch.triggers.enqueue_mall_dispatch", lambda *a, **k: dispatched.append(a)
     )
     w.webhook_endpoint_create(url="https://acme.example/", partner="Acme Market")
+    body = sandbox_body(sandbox_api)
     with django_capture_on_commit_callbacks(execute=True):
-        number = sandbox_api.post("/api/v1/orders/", order_body, format="json").json()["id"]
+        number = sandbox_api.post("/api/v1/orders/", body, format="json").json()["id"]
     with django_capture_on_commit_callbacks(execute=True):
         advance(sandbox_api, number, "ready")
     assert len(sent) == 3  # created, accepted, ready
     assert mailoutbox == [] and dispatched == []
+
+
+def _order_events(sent) -> list[str]:
+    types = [json.loads(body)["type"] for _url, body, _headers, _timeout in sent]
+    return [t for t in types if t.startswith("order.")]
+
+
+def test_every_state_of_the_sandbox_sends_its_webhook(
+    sandbox_api, frozen, monkeypatch, django_capture_on_commit_callbacks
+):
+    from orders import webhooks as w
+
+    sent = []
+    monkeypatch.setattr(w, "http_post", lambda *a: sent.append(a) or (200, ""))
+    w.webhook_endpoint_create(url="https://acme.example/", partner="Acme Market")
+    body = sandbox_body(sandbox_api)
+    numbers = []
+    for n, to in enumerate(["delivered", "returned", "rejected", "cancelled"]):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = sandbox_api.post(
+                "/api/v1/orders/", {**body, "external_id": f"sbx-{n}"}, format="json"
+            )
+        numbers.append(response.json()["id"])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert advance(sandbox_api, numbers[-1], to).json()["status"] == to
+
+    events = _order_events(sent)
+    assert events.count("order.created") == 4
+    assert set(events) == {
+        "order.created",
+        "order.accepted",
+        "order.ready",
+        "order.picked_up",
+        "order.delivered",
+        "order.delivery_failed",
+        "order.returned",
+        "order.rejected",
+        "order.cancelled",
+    }
+    # Every order's webhooks are the sandbox's: each body says test_mode.
+    bodies = [json.loads(b) for _u, b, _h, _t in sent]
+    assert all(b["data"]["test_mode"] for b in bodies if b["type"].startswith("order."))
+    assert Mall.objects.filter(is_sandbox=True).count() == 1

@@ -46,7 +46,7 @@ def counts() -> dict[str, int]:
 
 
 def test_it_creates_three_real_malls_with_stores_and_a_catalog(demo_output):
-    malls = {m.slug: m for m in Mall.objects.all()}
+    malls = {m.slug: m for m in Mall.objects.filter(is_sandbox=False)}
     assert set(malls) == {"fashion-show-las-vegas", "tysons-corner-center", "the-galleria-houston"}
     assert malls["fashion-show-las-vegas"].timezone == "America/Los_Angeles"
     assert malls["tysons-corner-center"].timezone == "America/New_York"
@@ -57,6 +57,14 @@ def test_it_creates_three_real_malls_with_stores_and_a_catalog(demo_output):
         assert all(s.hours.count() == 7 for s in stores)
     assert Product.objects.count() >= 300
     assert Stock.objects.filter(on_hand=0).exists()
+
+
+def test_it_makes_the_api_sandbox_mall_too(demo_output):
+    (sandbox,) = Mall.objects.filter(is_sandbox=True)
+    assert sandbox.slug == "mallrun-sandbox"
+    outfitters = sandbox.stores.get()
+    assert outfitters.name == "Sandbox Outfitters" and outfitters.hours.count() == 7
+    assert not StoreMembership.objects.filter(store__mall=sandbox).exists()
 
 
 def test_it_has_orders_in_every_state(demo_output):

@@ -82,7 +82,10 @@ class Command(BaseCommand):
                 "DEBUG is off: this looks like production, and the demo logins (including a "
                 "superuser) have the published password 'mallrun'. Use --force if you mean it."
             )
+        from retailers.sandbox import ensure_sandbox
+
         if _demo_present():
+            ensure_sandbox()  # demo databases loaded before the sandbox mall existed
             self.stdout.write("Demo data already loaded.")
             return
         started = time.perf_counter()
@@ -91,6 +94,9 @@ class Command(BaseCommand):
         with side_effects_muted(), transaction.atomic():
             loader = _Loader()
             loader.load()
+            # The API sandbox for test-mode keys (a retailer's own sandbox store is made on
+            # its test key's first call).
+            ensure_sandbox()
         elapsed = time.perf_counter() - started
         self.stdout.write(self.style.SUCCESS(f"Loaded the Mallrun demo in {elapsed:.1f} s."))
         self.stdout.write(_summary(loader))
