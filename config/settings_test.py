@@ -15,9 +15,11 @@ CACHES = {
 # Every test sees its own data: no cached listings between tests.
 MALLRUN_LISTING_CACHE_SECONDS = 0
 MALLRUN_FACETS_CACHE_SECONDS = 0
+MALLRUN_BOARD_CACHE_SECONDS = 0
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MALLRUN_SMS_BACKEND = "orders.notifications.LocmemSmsBackend"
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+PRIVATE_MEDIA_ROOT = BASE_DIR / ".test-media-private"  # noqa: F405
 # Nothing is collected in tests: whitenoise serves from the finders instead of STATIC_ROOT.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

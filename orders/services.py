@@ -89,6 +89,7 @@ def checkout_place(
     external_ref: str = "",
     idempotency_scope: str = "",
     idempotency_key: str = "",
+    test_mode: bool = False,
 ) -> list[Order]:
     """Place one order per store for a cart that spans stores of one mall.
 
@@ -96,6 +97,7 @@ def checkout_place(
     primary-key order (no deadlock between two checkouts) and reserved only when enough is
     available, so stock never goes negative; every refused line is reported at once; a
     retried call with the same idempotency key returns the orders of the first call.
+    Sandbox-mall stores take `test_mode` orders only, and `test_mode` orders go nowhere else.
     """
     tips_cents = tips_cents or {}
     merged: dict[tuple[int, int], int] = defaultdict(int)
@@ -148,6 +150,7 @@ def checkout_place(
                 channel=channel,
                 partner=partner,
                 external_ref=external_ref,
+                test_mode=test_mode,
             )
     except IntegrityError:
         # A concurrent retry with the same key committed first: answer with its orders.
@@ -172,6 +175,7 @@ def _place_locked(
     channel,
     partner,
     external_ref,
+    test_mode,
 ) -> list[Order]:
     now = clock.now()
     store_ids = sorted({store_id for store_id, _ in merged})
@@ -195,6 +199,17 @@ def _place_locked(
         row = stock_rows.get(key)
         if store is None:
             errors.append({"line": line, "message": "That store does not exist."})
+        elif store.mall.is_sandbox != test_mode:
+            # Sandbox stores take test-mode (API) orders only, and those go nowhere else.
+            errors.append(
+                {
+                    "line": line,
+                    "message": f"{store.name} is a sandbox store: only test-mode API keys "
+                    "order there."
+                    if store.mall.is_sandbox
+                    else "Test-mode orders go to the sandbox stores only.",
+                }
+            )
         elif store.is_paused(now):
             errors.append(
                 {"line": line, "message": f"{store.name} is paused and not taking orders."}
@@ -245,6 +260,7 @@ def _place_locked(
             channel=channel,
             partner=partner,
             external_ref=external_ref,
+            test_mode=test_mode,
             status=Status.PLACED,
             subtotal_cents=subtotal,
             fee_cents=promise.fee_cents,
@@ -286,7 +302,9 @@ def _record(*, order: Order, from_status: str, actor: Actor, note: str, at: dt.d
     )
     from orders.tasks import enqueue_order_event
 
-    transaction.on_commit(partial(enqueue_order_event, event.pk))
+    transaction.on_commit(
+        partial(enqueue_order_event, event.pk, store_id=order.store_id, mall_id=order.store.mall_id)
+    )
     return event
 
 

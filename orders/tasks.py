@@ -26,8 +26,15 @@ def side_effects_muted() -> Iterator[None]:
         _quiet.reset(token)
 
 
-def enqueue_order_event(event_id: int) -> None:
-    """Called on commit of every order change: the slow side effects run in the worker."""
+def enqueue_order_event(
+    event_id: int, *, store_id: int | None = None, mall_id: int | None = None
+) -> None:
+    """Called on commit of every order change: the boards showing the order are stale now,
+    and the slow side effects run in the worker."""
+    if store_id is not None and mall_id is not None:
+        from orders.board_cache import orders_changed
+
+        orders_changed(store_id=store_id, mall_id=mall_id)
     if _quiet.get():
         return
     async_task("orders.tasks.order_event_fanout", event_id, task_name=f"order-event-{event_id}")

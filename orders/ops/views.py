@@ -8,8 +8,9 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
@@ -18,6 +19,7 @@ from config.db_router import reads_from_replica
 from drivers.models import Driver, Route
 from drivers.services import DriverError, RouteError
 from drivers.services import driver_review as driver_review_service
+from orders.board_cache import ops_changed, shared_render
 from orders.models import Order
 from orders.ops import selectors, services
 from orders.ops.forms import (
@@ -59,7 +61,8 @@ def _actor(request) -> Actor:
 
 
 def _malls():
-    return list(Mall.objects.filter(is_active=True).order_by("name"))
+    """Real malls: the API sandbox's is never on the board (its orders are in admin)."""
+    return list(Mall.objects.filter(is_active=True, is_sandbox=False).order_by("name"))
 
 
 def _confirm(
@@ -74,6 +77,7 @@ def _confirm(
         except DOMAIN_ERRORS as exc:
             form.add_error(None, exc.args[0] if exc.args else str(exc))
         else:
+            ops_changed()
             messages.success(request, done)
             return redirect(back)
     status = 400 if request.method == "POST" else 200
@@ -92,15 +96,23 @@ def home(request):
 @ops_view
 @vary_on_headers("HX-Request")
 def board(request, slug):
-    mall = get_object_or_404(Mall, slug=slug)
-    context = {
-        "board": selectors.board_for_mall(mall),
-        "mall": mall,
-        "malls": _malls(),
-        "poll_seconds": getattr(settings, "MALLRUN_OPS_POLL_SECONDS", 10),
-    }
+    mall = get_object_or_404(Mall, slug=slug, is_sandbox=False)
+
+    def render_live(csrf_token: str) -> str:
+        context = {
+            "board": selectors.board_for_mall(mall),
+            "mall": mall,
+            "poll_seconds": getattr(settings, "MALLRUN_OPS_POLL_SECONDS", 10),
+            "csrf_token": csrf_token,
+        }
+        return render_to_string("ops/board.html#live", context)
+
+    # The same for every ops screen on this mall: shared for a few seconds, re-rendered as
+    # soon as an order of the mall changes or anyone intervenes (orders/board_cache.py).
+    live = shared_render(request, kind="mall", pk=mall.pk, stamp=(), render=render_live)
     if request.htmx:
-        return render(request, "ops/board.html#live", context)
+        return HttpResponse(live)
+    context = {"mall": mall, "malls": _malls(), "live_html": live}
     return render(request, "ops/board.html", context)
 
 
@@ -172,7 +184,7 @@ def route_boost(request, pk):
 
 @ops_view
 def redispatch(request, slug):
-    mall = get_object_or_404(Mall, slug=slug)
+    mall = get_object_or_404(Mall, slug=slug, is_sandbox=False)
     form = ReasonForm(request.POST or None)
     return _confirm(
         request,
@@ -289,7 +301,7 @@ def audit(request):
 @ops_view
 @reads_from_replica
 def metrics(request, slug):
-    mall = get_object_or_404(Mall, slug=slug)
+    mall = get_object_or_404(Mall, slug=slug, is_sandbox=False)
     try:
         days = max(1, min(31, int(request.GET.get("days", 7))))
     except ValueError:

@@ -8,13 +8,15 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from orders import services as order_services
+from orders.board_cache import shared_render
 from orders.models import Order, OrderLine
 from retailers import clock
 from retailers.forms import (
@@ -43,7 +45,7 @@ def _annotate(order: Order, store, now: dt.datetime) -> Order:
     return order
 
 
-def _board_context(request, store) -> dict:
+def _columns_context(store) -> dict:
     now = clock.now()
     local = store.mall.local(now)
     start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -60,13 +62,32 @@ def _board_context(request, store) -> dict:
     ]
     returns = [o for o in orders if o.status == S.DELIVERY_FAILED]
     return {
-        **nav_context(request, store, "board"),
+        "store": store,
         "columns": columns,
         "returns": returns,
         "now": now,
         "poll_url": reverse("store:board", args=[store.slug]),
         "poll_seconds": getattr(settings, "MALLRUN_BOARD_POLL_SECONDS", 10),
+        # Order links are this prefix + number + "/" (one reverse() instead of one per card).
+        "order_base": reverse("store:order", args=[store.slug, "0"])[:-2],
     }
+
+
+def _columns_html(request, store) -> str:
+    """The board's columns: the same for all the store's staff, so shared between their
+    screens for a few seconds and re-rendered as soon as an order changes."""
+
+    def render(csrf_token: str) -> str:
+        context = {**_columns_context(store), "csrf_token": csrf_token}
+        return render_to_string("retailers/board.html#columns", context)
+
+    return shared_render(
+        request,
+        kind="store",
+        pk=store.pk,
+        stamp=(store.paused_until, store.prep_minutes, store.acceptance_minutes),
+        render=render,
+    )
 
 
 @login_required
@@ -92,9 +113,10 @@ def board(request, store):
 
 
 def _render_board(request, store, stores):
-    context = {**_board_context(request, store), "stores": stores}
+    columns = _columns_html(request, store)
     if request.htmx:
-        return render(request, "retailers/board.html#columns", context)
+        return HttpResponse(columns)
+    context = {**nav_context(request, store, "board"), "stores": stores, "columns_html": columns}
     return render(request, "retailers/board.html", context)
 
 
