@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from config import views
+from config import private_media, views
 from config.forms import AdminLoginForm
 
 admin.site.login_form = AdminLoginForm
@@ -40,6 +40,7 @@ urlpatterns = [
     path("driver/", include("drivers.urls")),
     path("ops/", include("orders.ops.urls")),
     path("api/v1/", include("orders.api.urls")),
+    path("private-media/<path:path>", private_media.serve, name="private_media"),
     path("health/", views.health, name="health"),
     path("health/web/", views.health_web, name="health_web"),
 ]

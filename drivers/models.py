@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from config.storage import private_storage
 from orders.models import ActorFields, Order
 from retailers.models import Mall, Store
 
@@ -38,7 +39,7 @@ class Driver(models.Model):
     home_mall = models.ForeignKey(
         Mall, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    licence_photo = models.ImageField(upload_to="licences/", blank=True)
+    licence_photo = models.ImageField(upload_to="licences/", storage=private_storage, blank=True)
     is_online = models.BooleanField(default=False)
     online_mall = models.ForeignKey(
         Mall, null=True, blank=True, on_delete=models.SET_NULL, related_name="online_drivers"
@@ -205,7 +206,7 @@ class RouteStop(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     wrong_pin_attempts = models.PositiveSmallIntegerField(default=0)
     fail_reason = models.CharField(max_length=200, blank=True)
-    fail_photo = models.ImageField(upload_to="failed/", blank=True)
+    fail_photo = models.ImageField(upload_to="failed/", storage=private_storage, blank=True)
 
     class Meta:
         ordering = ["route", "sequence"]
@@ -289,7 +290,7 @@ class Offer(models.Model):
 class ProofOfDelivery(models.Model):
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="proof")
     driver = models.ForeignKey(Driver, on_delete=models.PROTECT, related_name="proofs")
-    photo = models.ImageField(upload_to="proofs/", blank=True)
+    photo = models.ImageField(upload_to="proofs/", storage=private_storage, blank=True)
     pin_verified = models.BooleanField(default=False)
     recipient_name = models.CharField(max_length=120, blank=True)
     latitude = models.FloatField(null=True, blank=True)
