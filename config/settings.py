@@ -115,6 +115,9 @@ CACHES = {
     "default": {
         "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.db.DatabaseCache"),
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "mallrun_cache"),
+        # Login-throttle counters live here: Django's default of 300 entries would let a
+        # flood of other keys push them out.
+        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 50_000)},
     },
     # Per-process, for rendered fragments that may be a little stale (storefront listings).
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
@@ -147,8 +150,11 @@ STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
+# Licences and delivery photos: never under MEDIA_ROOT, served to ops only (config/storage.py).
+PRIVATE_MEDIA_ROOT = Path(env_str("DJANGO_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private-media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "config.storage.PrivateStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -357,6 +363,9 @@ MALLRUN_DISPATCH_ON_EVENTS = env_bool("MALLRUN_DISPATCH_ON_EVENTS", not TESTING)
 # Storefront listings may lag stock by this much (the cart and checkout never do).
 MALLRUN_LISTING_CACHE_SECONDS = env_int("MALLRUN_LISTING_CACHE_SECONDS", 30)
 MALLRUN_FACETS_CACHE_SECONDS = env_int("MALLRUN_FACETS_CACHE_SECONDS", 300)
+# The store and ops boards (polled by every open screen) share one render for this long; an
+# order change drops it at once (orders/board_cache.py). 0 renders every request.
+MALLRUN_BOARD_CACHE_SECONDS = env_int("MALLRUN_BOARD_CACHE_SECONDS", 5)
 # Absolute links in messages (tracking pages).
 MALLRUN_SITE_URL = env_str("MALLRUN_SITE_URL", "http://127.0.0.1:8000")
 # Drivers: missed offers in a row before being set offline; how long before a block starts it

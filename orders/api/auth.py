@@ -120,23 +120,68 @@ def actor_for(key: ApiKey) -> Actor:
     return Actor.api(label, partner=key.partner)
 
 
+def _stores_in_mode(key: ApiKey) -> QuerySet[Store]:
+    """Test-mode keys live in the sandbox mall only; live keys never see it."""
+    return Store.objects.select_related("mall", "retailer").filter(mall__is_sandbox=key.test_mode)
+
+
 def stores_for(key: ApiKey) -> QuerySet[Store]:
-    """Stores a key may order from (partners: all active; retailers: their own)."""
-    qs = Store.objects.select_related("mall", "retailer")
+    """Stores a key may order from (partners: all active; retailers: their own), in the
+    sandbox mall for test-mode keys and in real malls for live ones."""
+    qs = _stores_in_mode(key)
     return qs.filter(retailer_id=key.retailer_id) if key.retailer_id else qs
 
 
 def managed_stores_for(key: ApiKey) -> QuerySet[Store]:
-    """Stores whose inventory and orders a key may run: only a retailer's own."""
-    qs = Store.objects.select_related("mall", "retailer")
+    """Stores whose inventory and orders a key may run: only a retailer's own (its sandbox
+    store for a test-mode key)."""
+    qs = _stores_in_mode(key)
     return qs.filter(retailer_id=key.retailer_id) if key.retailer_id else qs.none()
 
 
 def orders_for(key: ApiKey) -> QuerySet[Order]:
-    qs = Order.objects.filter(test_mode=key.test_mode)
+    """Test-mode keys reach sandbox orders only (test-mode orders placed in real stores
+    before the sandbox mall existed stay out of every key's reach)."""
+    qs = Order.objects.filter(test_mode=key.test_mode, store__mall__is_sandbox=key.test_mode)
     if key.retailer_id:
         return qs.filter(store__retailer_id=key.retailer_id)
     return qs.filter(partner=key.partner)
+
+
+def sandbox_store_refusal() -> str:
+    """The 404 detail for a test-mode key naming a store outside the sandbox."""
+    from retailers.sandbox import TEST_ADDRESS
+
+    return (
+        "No such store for this key. Test-mode keys work with the sandbox stores only: find "
+        f"them with GET /api/v1/availability/?zip_code={TEST_ADDRESS['zip_code']} (or "
+        f"latitude={TEST_ADDRESS['latitude']}&longitude={TEST_ADDRESS['longitude']}) and "
+        "this key."
+    )
+
+
+def store_in_reach(key: ApiKey, pk, *, managed: bool = False) -> Store:
+    """The store with this id if the key may use it; otherwise a 404 that, for a test-mode
+    key, says where its stores are."""
+    from rest_framework.exceptions import NotFound
+
+    qs = managed_stores_for(key) if managed else stores_for(key)
+    store = qs.filter(pk=pk).first()
+    if store is not None:
+        return store
+    if key.test_mode:
+        raise NotFound(sandbox_store_refusal())
+    raise NotFound("No Store matches the given query.")
+
+
+def sandbox_prepare(key: ApiKey) -> None:
+    """On a test-mode key's calls: make the sandbox mall (and the retailer's sandbox store)
+    if it isn't there yet. One query once it is."""
+    if not key.test_mode:
+        return
+    from retailers.sandbox import ensure_sandbox
+
+    ensure_sandbox(retailer=key.retailer if key.retailer_id else None)
 
 
 class HasScope(permissions.BasePermission):
@@ -159,8 +204,8 @@ class HasScope(permissions.BasePermission):
 
 
 class IsDriver(permissions.BasePermission):
-    """A driver signed in to the web view (session) or holding a driver token. A token of a
-    suspended (or rejected) driver is refused with the reason."""
+    """A driver signed in to the web view (session) or holding a driver token. A suspended
+    (or rejected) driver is refused with the reason, whichever way they signed in."""
 
     message = "Only a signed-in driver may use this endpoint."
 
@@ -168,14 +213,18 @@ class IsDriver(permissions.BasePermission):
         from orders.permissions import driver_of
 
         if isinstance(request.auth, DriverToken):
-            refusal = driver_refusal(request.auth.driver)
-            if refusal:
-                self.message = refusal
-                return False
-            return True
-        return bool(request.user and request.user.is_authenticated) and (
-            driver_of(request.user) is not None
-        )
+            driver = request.auth.driver
+        elif request.user and request.user.is_authenticated:
+            driver = driver_of(request.user)
+        else:
+            driver = None
+        if driver is None:
+            return False
+        refusal = driver_refusal(driver)
+        if refusal:
+            self.message = refusal
+            return False
+        return True
 
 
 class HoldsDriverToken(permissions.BasePermission):
@@ -193,7 +242,10 @@ class HoldsDriverToken(permissions.BasePermission):
 DRIVER_TOKEN_PREFIX = "mrd_"
 # Who may sign in to the app: refused statuses get a 403 with these words.
 DRIVER_REFUSALS = {
-    "suspended": "This driver account is suspended; its tokens are refused. Contact support.",
+    "suspended": (
+        "This driver account is suspended: the driver app and API are closed to it. "
+        "Contact support."
+    ),
     "rejected": "This driver application was not approved; it can't use the driver app.",
 }
 

@@ -90,3 +90,21 @@ def test_an_unknown_api_path_is_a_problem_404(client, db):
     response = client.get("/api/v1/nothing-here/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_throttle_keeps_one_counter_per_key_and_window(partner_api, monkeypatch):
+    from django.core.cache import cache
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "3/min"})
+    now = [1_800_000_000.0]  # the start of a minute
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: now[0])
+    for _ in range(3):
+        assert partner_api.get("/api/v1/orders/").status_code == 200
+    refused = partner_api.get("/api/v1/orders/")
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    counters = [k for k in cache._cache if "throttle_api_key" in k]  # locmem's own store
+    assert len(counters) == 1
+    now[0] += 45
+    assert partner_api.get("/api/v1/orders/")["Retry-After"] == "15"
+    now[0] += 15  # the next minute: a fresh budget
+    assert partner_api.get("/api/v1/orders/").status_code == 200

@@ -272,3 +272,12 @@ def test_ops_revoke_a_token_in_admin(client, ops_user, driver, token_api):
     )
     assert DriverToken.objects.get().revoked_at is not None
     assert token_api.get("/api/v1/driver/offers/").status_code == 401
+
+
+def test_a_suspended_driver_signed_in_on_the_web_is_refused_on_the_api_too(client, driver):
+    driver.status, driver.status_reason, driver.is_online = "suspended", "Late twice", False
+    driver.save(update_fields=["status", "status_reason", "is_online"])
+    client.force_login(driver.user)
+    response = client.get("/api/v1/driver/offers/")
+    assert response.status_code == 403
+    assert "suspended" in response.json()["detail"] and "Late twice" in response.json()["detail"]
