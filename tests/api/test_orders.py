@@ -227,3 +227,33 @@ def test_a_retailer_key_cannot_order_from_another_retailers_store(
         ).status_code
         == 404
     )
+
+
+def test_the_events_written_out_match_the_event_serializer(
+    partner_api, stock, driver, frozen, system
+):
+    from orders import services
+    from orders.api.serializers import EventOut
+    from orders.models import Order
+
+    response = partner_api.post(
+        "/api/v1/orders/",
+        {
+            "store_id": stock.store_id,
+            "items": [{"product_id": stock.product_id, "quantity": 1}],
+            "address": ADDRESS,
+            "recipient": RECIPIENT,
+        },
+        format="json",
+        headers={"Idempotency-Key": "events-parity-1"},
+    )
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get(number=response.json()["id"])
+    services.order_accept(order=order, actor=system)
+    body = partner_api.get(f"/api/v1/orders/{order.number}/").json()
+    events = list(order.events.all())
+    expected = EventOut(
+        events, many=True, context={"sequence": {e.pk: i for i, e in enumerate(events, 1)}}
+    ).data
+    assert body["events"] == [dict(e) for e in expected]
+    assert [e["to_status"] for e in body["events"]] == ["placed", "accepted"]

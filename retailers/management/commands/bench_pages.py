@@ -10,7 +10,9 @@ It builds a throw-away database with the demo data: SQLite by default, or a Post
 with `--database` (created when missing, dropped afterwards; never the one in DATABASE_URL).
 So that same-day orders are accepted whenever the benchmark runs, the bench database moves the
 Las Vegas mall to a time zone where it is midday, opens its stores all day and gives the
-benchmarked product a large stock; the API key's rate limit is lifted for the run.
+benchmarked product a large stock; the API key's rate limit is lifted and the store queue's
+minutes per order set to 0 for the run (thousands of unaccepted orders would otherwise push
+the promise past the day).
 """
 
 from __future__ import annotations
@@ -45,6 +47,27 @@ PAGES = [
     ("ops board (ops staff)", "{ops_board}", "ops"),
     ("API POST /api/v1/orders (new order each)", "/api/v1/orders/", "api-post"),
     ("API GET /api/v1/orders (50 per page)", "/api/v1/orders/", "api"),
+]
+
+READING = [
+    "## Reading the figures",
+    "",
+    "The reference answers from a process that reads no session and runs one `SELECT 1`; "
+    "what a page adds is Django's own per-query cost (about half a millisecond of Python per "
+    "ORM query before the database sees it), the signed-in session (two queries: session "
+    "row, user) and rendering. Pages that every open screen polls share work: the store and "
+    "ops boards reuse one render per store or mall for a few seconds (dropped when an order "
+    "changes), the availability listing caches its results per location cell. The tracking "
+    "page is rendered per request (8 queries: session, user, the checkout's orders, lines, "
+    "events, stops, proof, cart badge). The API list serializes 50 orders with lines and "
+    "events per request; `POST /api/v1/orders` is a real write: API key and throttle, "
+    "idempotency row, quote (hours, closures, fee tiers, stock, drivers, queue), locked "
+    "stock update, order, lines, event, queued task, stored response — five transactions, "
+    "each a commit the database waits to flush.",
+    "",
+    "Query counts per page don't grow with the data (tests/queries). docs/deploy.md has how "
+    "to scale out: more web processes behind the balancer, read replicas for the read-heavy "
+    "pages, Redis for the cache and broker.",
 ]
 
 POST_SCRIPT = """
@@ -224,6 +247,9 @@ class Command(BaseCommand):
             "MALLRUN_ACCESS_LOG": "0",
             "MALLRUN_API_RATE": "100000000/min",
             "MALLRUN_LOGIN_FAILURES_PER_IP": "100000",
+            # Thousands of orders nobody accepts would otherwise queue the store past the
+            # end of the day (3 min each), and the promise rule would refuse the rest.
+            "MALLRUN_QUEUE_MINUTES_PER_ORDER": "0",
         }
         env.pop("Q_SYNC", None)
         database = database or f"sqlite:///{work / 'bench.sqlite3'}"
@@ -337,12 +363,15 @@ class Command(BaseCommand):
             "`POST /api/v1/orders` places a real order per request (fresh Idempotency-Key, "
             "stock locked and reserved, events and webhook/dispatch tasks queued).",
             "",
-            "| page | path | req/s | p99 (ms) | vs reference |",
-            "| --- | --- | ---: | ---: | ---: |",
+            "| page | path | req/s | p99 (ms) | vs reference | ≥ ⅓ |",
+            "| --- | --- | ---: | ---: | ---: | :---: |",
         ]
         for label, path, rps, p99 in rows:
-            lines.append(f"| {label} | `{path}` | {rps:.0f} | {p99:.1f} | {rps / reference:.2f} |")
-        lines.append("")
+            met = "yes" if rps * 3 >= reference else "no"
+            lines.append(
+                f"| {label} | `{path}` | {rps:.0f} | {p99:.1f} | {rps / reference:.2f} | {met} |"
+            )
+        lines += ["", *READING, ""]
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text("\n".join(lines))
         self.stdout.write(f"Written to {out}")
