@@ -73,11 +73,13 @@ BENCH_DB ?= sqlite:///$(or $(TMPDIR),/tmp)/mallrun-bench.sqlite3
 # The whole-stack benchmark (gunicorn + wrk) runs on PostgreSQL: a scratch database it creates
 # and drops (the role needs CREATEDB; `.ci/run` sets up such a role). Needs Debian's wrk.
 BENCH_PG ?= postgres://mallrun:mallrun@127.0.0.1:5432/mallrun_bench
+# BENCH_REDIS=redis://127.0.0.1:6379/5 adds a second table with Redis as cache, sessions, broker.
+BENCH_REDIS ?=
 bench: install
 	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DB) $(PY) manage.py migrate --noinput -v 0
 	DJANGO_DEBUG=1 DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_dispatch --quick
 	DJANGO_DEBUG=1 $(PY) manage.py bench_catalog_import --rows 5000 --limit 10 --out docs/bench/catalog-import.md
-	DJANGO_DEBUG=1 $(PY) manage.py bench_pages --database $(BENCH_PG) --out docs/bench.md
+	DJANGO_DEBUG=1 $(PY) manage.py bench_pages --database $(BENCH_PG) $(if $(BENCH_REDIS),--redis $(BENCH_REDIS)) --out docs/bench.md
 	DJANGO_DEBUG=1 $(PY) manage.py simulate --policy single,greedy,solver --orders 150 --drivers 20 --no-progress --out $(or $(TMPDIR),/tmp)/mallrun-simulation --bench docs/bench/simulator-quick.md
 
 clean:

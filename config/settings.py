@@ -115,13 +115,14 @@ CACHES = {
     "default": {
         "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.db.DatabaseCache"),
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "mallrun_cache"),
-        # Login-throttle counters live here: Django's default of 300 entries would let a
-        # flood of other keys push them out.
-        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 50_000)},
     },
     # Per-process, for rendered fragments that may be a little stale (storefront listings).
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
 }
+if CACHES["default"]["BACKEND"].endswith("db.DatabaseCache"):
+    # Login-throttle counters live here: Django's default of 300 entries would let a flood
+    # of other keys push them out.
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 50_000)}
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -194,6 +195,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MALLRUN_SMS_BACKEND = env_str("MALLRUN_SMS_BACKEND", "orders.notifications.ConsoleSmsBackend")
 
 # --- Security -------------------------------------------------------------------------
+# Sessions in the database; with a shared cache such as Redis, "cached_db" reads them from
+# the cache and writes through to the database (docs/deploy.md).
+SESSION_ENGINE = env_str("DJANGO_SESSION_ENGINE", "django.contrib.sessions.backends.db")
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG and not TESTING)
