@@ -155,15 +155,9 @@ def sandbox_catalog_errors(store: Store, plan) -> list[dict]:
     """Rows of an inventory upload to a sandbox store that would change the retailer's real
     catalog: products are shared by all of a retailer's stores, so in the sandbox only
     quantities of existing products may change (title, price and category as they are)."""
-    skus = [r.sku for r in plan.good_rows]
-    products = {}
-    for i in range(0, len(skus), 900):  # SQLite's limit on query parameters
-        products.update(
-            (p.sku, p)
-            for p in Product.objects.filter(
-                retailer_id=store.retailer_id, sku__in=skus[i : i + 900]
-            )
-        )
+    from retailers.services import products_by_sku
+
+    products = products_by_sku(store.retailer_id, [r.sku for r in plan.good_rows])
     errors = []
     for index, row in enumerate(plan.rows):
         if row.errors:

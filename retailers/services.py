@@ -260,16 +260,19 @@ def catalog_import_preview(*, store: Store, plan: ImportPlan) -> ImportPlan:
     return plan
 
 
-def _classify(store: Store, plan: ImportPlan, *, locked: bool):
-    skus = [r.sku for r in plan.good_rows]
+def products_by_sku(retailer_id: int, skus: list[str]) -> dict[str, Product]:
+    """The retailer's products with these SKUs, in chunks (SQLite's limit on parameters)."""
     products = {}
-    for i in range(0, len(skus), 900):  # SQLite's limit on query parameters
+    for i in range(0, len(skus), 900):
         products.update(
             (p.sku, p)
-            for p in Product.objects.filter(
-                retailer_id=store.retailer_id, sku__in=skus[i : i + 900]
-            )
+            for p in Product.objects.filter(retailer_id=retailer_id, sku__in=skus[i : i + 900])
         )
+    return products
+
+
+def _classify(store: Store, plan: ImportPlan, *, locked: bool):
+    products = products_by_sku(store.retailer_id, [r.sku for r in plan.good_rows])
     stock_qs = Stock.objects.filter(store=store)
     if locked:
         stock_qs = stock_qs.select_for_update()

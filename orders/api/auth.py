@@ -85,18 +85,26 @@ def _audit(actor: Actor | None, action: str, key: ApiKey) -> None:
     )
 
 
+def bearer_secret(request, what: str) -> str | None:
+    """The secret in `Authorization: Bearer <secret>`; None when there is no Bearer header."""
+    header = authentication.get_authorization_header(request).decode("latin-1").split()
+    if not header or header[0].lower() != "bearer":
+        return None
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed(f"Send exactly one {what}: 'Bearer <{what}>'.")
+    return header[1]
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer mr_…`. request.user stays anonymous; request.auth is the key."""
 
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1").split()
-        if not header or header[0].lower() != self.keyword.lower():
+        raw = bearer_secret(request, "key")
+        if raw is None:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Send exactly one key: 'Bearer <key>'.")
-        key = ApiKey.objects.select_related("retailer").filter(key_hash=hash_key(header[1])).first()
+        key = ApiKey.objects.select_related("retailer").filter(key_hash=hash_key(raw)).first()
         if key is None or key.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key is unknown or revoked.")
         now = clock.now()
@@ -300,19 +308,17 @@ class DriverTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1").split()
-        if not header or header[0].lower() != self.keyword.lower():
+        raw = bearer_secret(request, "token")
+        if raw is None:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Send exactly one token: 'Bearer <token>'.")
-        if header[1].startswith(("mr_live_", "mr_test_")):
+        if raw.startswith(("mr_live_", "mr_test_")):
             raise exceptions.AuthenticationFailed(
                 "API keys don't work on driver endpoints: sign in with POST "
                 "/api/v1/driver/tokens/ for a driver token."
             )
         token = (
             DriverToken.objects.select_related("driver__user")
-            .filter(token_hash=hash_key(header[1]))
+            .filter(token_hash=hash_key(raw))
             .first()
         )
         if token is None or token.revoked_at is not None:
