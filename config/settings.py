@@ -258,6 +258,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["orders.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("MALLRUN_API_RATE", "600/min")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Anonymous callers are throttled by address: behind our balancer, the one it appended.
+    "NUM_PROXIES": 1 if SECURE_PROXY_SSL_HEADER else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mallrun API",

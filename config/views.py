@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from config import login_throttle
 from config.forms import LoginForm
 from orders import permissions
 from orders.cart import cart_merge_on_login
@@ -28,6 +29,15 @@ class SetPasswordResetForm(PasswordResetForm):
 
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = SetPasswordResetForm
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A new password set through the mailed link also lifts a sign-in lock on the account."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_throttle.lift(form.user.get_username())
+        return response
 
 
 class LoginView(auth_views.LoginView):

@@ -450,6 +450,7 @@ from orders.models import (  # noqa: E402
     ApiKey,
     ApiScope,
     DriverToken,
+    SignInThrottle,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -556,10 +557,41 @@ class DriverTokenAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         messages.success(request, f"Revoked {queryset.count()} token(s).")
 
 
+@admin.register(SignInThrottle)
+class SignInThrottleAdmin(admin.ModelAdmin):
+    """Sign-in counts and locks (config/login_throttle.py). Keys are a hash of the account
+    name or the client address; ops can lift a lock (someone locked out on purpose)."""
+
+    list_display = ["key", "attempts", "window_started_at", "locked_until"]
+    list_filter = [("locked_until", admin.EmptyFieldListFilter)]
+    search_fields = ["key"]
+    readonly_fields = ["key", "attempts", "window_started_at", "locked_until"]
+    actions = ["lift_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Lift the selected locks", permissions=["delete"])
+    def lift_selected(self, request, queryset):
+        count, _ = queryset.delete()
+        messages.success(request, f"Lifted {count} lock(s).")
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "partner", "retailer", "is_active", "failing_since", "created_at"]
-    list_filter = ["is_active"]
+    list_display = [
+        "url",
+        "partner",
+        "retailer",
+        "test_mode",
+        "is_active",
+        "failing_since",
+        "created_at",
+    ]
+    list_filter = ["is_active", "test_mode"]
     search_fields = ["url", "partner", "retailer__name"]
     list_select_related = ["retailer"]
     readonly_fields = [

@@ -485,6 +485,22 @@ class DriverToken(models.Model):
         return self.revoked_at is None
 
 
+class SignInThrottle(models.Model):
+    """Sign-in attempts counted per account name or per address (config/login_throttle.py).
+
+    A row, not a cache entry: the count is taken under a row lock before the password is
+    checked, so parallel guesses can't slip past the limit, and no flood of other cache keys
+    can push a lock out."""
+
+    key = models.CharField(max_length=120, unique=True, help_text="user:<hash> or ip:<address>")
+    attempts = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class WebhookEndpoint(models.Model):
     """Where a partner or retailer wants order events posted (Standard Webhooks signing)."""
 
@@ -508,6 +524,11 @@ class WebhookEndpoint(models.Model):
         null=True, blank=True, help_text="First failure since the last success."
     )
     disabled_reason = models.CharField(max_length=200, blank=True)
+    test_mode = models.BooleanField(
+        default=False,
+        help_text="A sandbox endpoint: hears test-mode (sandbox) orders only; a live one only "
+        "live orders.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -85,7 +85,10 @@ def driver_location_fanout(driver_id: int) -> None:
 
 
 def api_housekeeping() -> None:
-    """Periodic: forget API idempotency keys older than 24 hours."""
+    """Periodic: forget API idempotency keys older than 24 hours, and sign-in counts whose
+    window and lock are over."""
+    from config.login_throttle import housekeeping
     from orders.api.idempotency import idempotency_purge
 
     idempotency_purge()
+    housekeeping()

@@ -126,13 +126,26 @@ def _audit(actor, action: str, endpoint: WebhookEndpoint) -> None:
 
 
 def webhook_endpoint_create(
-    *, url: str, partner: str = "", retailer=None, events: list[str] | None = None, actor=None
+    *,
+    url: str,
+    partner: str = "",
+    retailer=None,
+    events: list[str] | None = None,
+    test_mode: bool = False,
+    actor=None,
 ) -> WebhookEndpoint:
+    """A new endpoint. A test-mode one hears sandbox orders only, a live one live orders
+    only, so a test key can never see or steer where live order data goes."""
     unknown = set(events or []) - set(EVENT_TYPES)
     if unknown:
         raise ValueError(f"Unknown event type(s): {', '.join(sorted(unknown))}.")
     endpoint = WebhookEndpoint.objects.create(
-        url=url, partner=partner, retailer=retailer, events=events or [], secret=new_secret()
+        url=url,
+        partner=partner,
+        retailer=retailer,
+        events=events or [],
+        test_mode=test_mode,
+        secret=new_secret(),
     )
     _audit(actor, "webhook.create", endpoint)
     return endpoint
@@ -180,7 +193,7 @@ def _endpoints_for(order: Order):
     reach = Q(retailer_id=order.store.retailer_id)
     if order.partner:
         reach |= Q(partner=order.partner)
-    return WebhookEndpoint.objects.filter(reach, is_active=True)
+    return WebhookEndpoint.objects.filter(reach, is_active=True, test_mode=order.test_mode)
 
 
 def _queue(delivery_ids: list[int]) -> None:

@@ -78,6 +78,10 @@ def busy_day(picked_up_order, place_order, stock, driver, mall):
     place_order(stock, idempotency_key="checkout-1")
     block_book(block=f.BlockFactory(mall=mall), driver=driver)
     DeliveryFeeTier.objects.create(mall=mall, up_to_km=5, extra_cents=0)
+    from config.login_throttle import failed, reserve
+
+    reserve(None, "someone-forgetful")
+    failed(None, "someone-forgetful")
     cart = Cart.objects.create(user=picked_up_order.shopper.user)
     CartLine.objects.create(
         cart=cart, store=stock.store, product=stock.product, quantity=1, seen_price_cents=100

@@ -192,6 +192,7 @@ WEBHOOK_ENDPOINT = {
     "events": ["order.accepted", "order.delivered"],
     "is_active": True,
     "disabled_reason": "",
+    "test_mode": False,
     "created_at": AT,
 }
 WEBHOOK_ENDPOINT_CREATED = {

@@ -427,6 +427,9 @@ class WebhookEndpointOut(serializers.Serializer):
     events = serializers.ListField(child=serializers.CharField())
     is_active = serializers.BooleanField()
     disabled_reason = serializers.CharField()
+    test_mode = serializers.BooleanField(
+        help_text="Made with a test-mode key: hears sandbox orders only."
+    )
     created_at = serializers.DateTimeField()
 
 

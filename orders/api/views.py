@@ -1407,11 +1407,13 @@ class DriverStopFailView(DriverView):
 
 
 def _endpoints(key):
+    """The key owner's endpoints of the key's own mode: a test key never sees live ones."""
     from orders.models import WebhookEndpoint
 
+    mine = WebhookEndpoint.objects.filter(test_mode=key.test_mode)
     if key.retailer_id:
-        return WebhookEndpoint.objects.filter(retailer_id=key.retailer_id)
-    return WebhookEndpoint.objects.filter(partner=key.partner)
+        return mine.filter(retailer_id=key.retailer_id)
+    return mine.filter(partner=key.partner)
 
 
 class WebhookEndpointsView(KeyView):
@@ -1484,6 +1486,7 @@ class WebhookEndpointsView(KeyView):
             events=data.validated_data["events"],
             partner=key.partner,
             retailer=key.retailer if key.retailer_id else None,
+            test_mode=key.test_mode,
             actor=actor_for(key),
         )
         return Response(s.WebhookEndpointCreated(endpoint).data, status=status.HTTP_201_CREATED)

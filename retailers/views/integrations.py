@@ -42,6 +42,10 @@ class EndpointForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    test_mode = forms.BooleanField(
+        label="Sandbox endpoint: hears test-mode (sandbox) orders only",
+        required=False,
+    )
 
     def clean_url(self):
         url = self.cleaned_data["url"]
@@ -104,6 +108,7 @@ def endpoint_create(request, store):
         url=form.cleaned_data["url"],
         retailer=store.retailer,
         events=form.cleaned_data["events"],
+        test_mode=form.cleaned_data["test_mode"],
         actor=actor(request),
     )
     secret = {"label": f"Signing secret for {endpoint.url}", "value": endpoint.secret}

@@ -96,13 +96,15 @@ def test_sandbox_orders_send_webhooks_but_no_messages_or_dispatch(
     monkeypatch.setattr(
         "drivers.dispatch.triggers.enqueue_mall_dispatch", lambda *a, **k: dispatched.append(a)
     )
-    w.webhook_endpoint_create(url="https://acme.example/", partner="Acme Market")
+    w.webhook_endpoint_create(url="https://acme.example/", partner="Acme Market", test_mode=True)
+    w.webhook_endpoint_create(url="https://live.acme.example/", partner="Acme Market")
     body = sandbox_body(sandbox_api)
     with django_capture_on_commit_callbacks(execute=True):
         number = sandbox_api.post("/api/v1/orders/", body, format="json").json()["id"]
     with django_capture_on_commit_callbacks(execute=True):
         advance(sandbox_api, number, "ready")
     assert len(sent) == 3  # created, accepted, ready
+    assert {url for url, *_ in sent} == {"https://acme.example/"}  # never the live endpoint
     assert mailoutbox == [] and dispatched == []
 
 
@@ -118,7 +120,7 @@ def test_every_state_of_the_sandbox_sends_its_webhook(
 
     sent = []
     monkeypatch.setattr(w, "http_post", lambda *a: sent.append(a) or (200, ""))
-    w.webhook_endpoint_create(url="https://acme.example/", partner="Acme Market")
+    w.webhook_endpoint_create(url="https://acme.example/", partner="Acme Market", test_mode=True)
     body = sandbox_body(sandbox_api)
     numbers = []
     for n, to in enumerate(["delivered", "returned", "rejected", "cancelled"]):

@@ -66,3 +66,22 @@ def test_a_disabled_endpoint_can_be_enabled_again(partner_api):
     response = partner_api.post(f"/api/v1/webhooks/endpoints/{endpoint.pk}/enable/")
     assert response.json()["is_active"] is True
     assert "secret" not in response.json()  # shown at creation and rotation only
+
+
+def test_test_keys_and_live_keys_each_see_only_their_own_endpoints(partner_api, sandbox_api):
+    live = w.webhook_endpoint_create(url="https://live.example/", partner="Acme Market")
+    made = sandbox_api.post(
+        "/api/v1/webhooks/endpoints/", {"url": "https://sandbox.example/"}, format="json"
+    )
+    assert made.status_code == 201 and made.json()["test_mode"] is True
+    sandbox_urls = [
+        e["url"] for e in sandbox_api.get("/api/v1/webhooks/endpoints/").json()["results"]
+    ]
+    live_urls = [e["url"] for e in partner_api.get("/api/v1/webhooks/endpoints/").json()["results"]]
+    assert sandbox_urls == ["https://sandbox.example/"]
+    assert live_urls == ["https://live.example/"]
+    # A test key can't rotate, test or read the log of the live endpoint.
+    assert sandbox_api.post(f"/api/v1/webhooks/endpoints/{live.pk}/rotate-secret/").status_code == 404
+    assert sandbox_api.post(f"/api/v1/webhooks/endpoints/{live.pk}/test/").status_code == 404
+    live.refresh_from_db()
+    assert live.previous_secret == ""

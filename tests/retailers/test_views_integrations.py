@@ -82,6 +82,15 @@ def test_an_endpoint_needs_https_and_shows_its_secret_once(as_manager, store):
     endpoint = WebhookEndpoint.objects.get()
     assert response.context["secret"]["value"] == endpoint.secret
     assert endpoint.events == ["order.ready"] and endpoint.retailer_id == store.retailer_id
+    assert endpoint.test_mode is False
+
+
+def test_a_sandbox_endpoint_is_marked_and_shown_as_such(as_manager, store):
+    as_manager.post(
+        url("endpoint_create", store), {"url": "https://staging.pos.example/h", "test_mode": "on"}
+    )
+    assert WebhookEndpoint.objects.get().test_mode is True
+    assert ">sandbox</span>" in as_manager.get(url("integrations", store)).text
 
 
 def test_rotating_shows_the_new_secret_and_keeps_the_old_for_a_while(as_manager, store):
