@@ -2,8 +2,8 @@
 
 `DATABASE_REPLICA_URLS` (comma-separated) adds the aliases `replica1`, `replica2`, … beside
 `default`. Nothing reads a replica unless its view asks: views decorated with
-`@reads_from_replica` (the storefront listing, store reports, ops metrics) send their reads to
-one replica picked per request. Everything else, and anything inside a transaction, reads the
+`@reads_from_replica` (store reports, ops metrics, the audit trail) send their reads to one
+replica picked per request. Everything else, and anything inside a transaction, reads the
 primary, so a person always sees what they just wrote (replicas lag by a little). Writes and
 migrations only ever go to the primary.
 """

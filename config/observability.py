@@ -54,7 +54,7 @@ class RequestIdMiddleware:
             access_log.info(
                 "%s %s %s",
                 request.method,
-                request.path,
+                _printable(request.path),
                 response.status_code,
                 extra={
                     "method": request.method,
@@ -67,6 +67,11 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+def _printable(text: str) -> str:
+    """No control characters: a path with an encoded newline can't forge a plain log line."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 class RequestIdFilter(logging.Filter):

@@ -290,7 +290,10 @@ def _place_locked(
 
 
 def _record(*, order: Order, from_status: str, actor: Actor, note: str, at: dt.datetime):
+    from orders.tasks import side_effects_are_muted
+
     event = OrderEvent.objects.create(
+        webhooks_due=not side_effects_are_muted(),
         order=order,
         from_status=from_status,
         to_status=order.status,

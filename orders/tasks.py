@@ -26,6 +26,10 @@ def side_effects_muted() -> Iterator[None]:
         _quiet.reset(token)
 
 
+def side_effects_are_muted() -> bool:
+    return _quiet.get()
+
+
 def enqueue_order_event(
     event_id: int, *, store_id: int | None = None, mall_id: int | None = None
 ) -> None:

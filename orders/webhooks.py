@@ -201,17 +201,29 @@ def _queue(delivery_ids: list[int]) -> None:
         async_task("orders.webhooks.webhook_deliver", pk, task_name=f"webhook-{pk}")
 
 
+def _event_type(event: OrderEvent) -> str | None:
+    if event.from_status == event.to_status:
+        return "order.updated"  # an adjustment (a line found short): same status
+    return EVENT_FOR_STATUS.get(event.to_status)
+
+
+ORDER_EVENT_TYPES = frozenset({*EVENT_FOR_STATUS.values(), "order.updated"})
+
+
 def webhooks_for_event(event: OrderEvent) -> list[WebhookDelivery]:
     """One delivery per endpoint that wants this order event; first attempts queued on commit.
 
     Safe to run again for the same event (a worker killed mid-task gets its task back): an
     endpoint that already has this event's delivery keeps it, with its webhook-id, so the
     receiver can drop a repeat; pending ones are queued again (a claimed attempt can't be
-    sent twice at once)."""
-    if event.from_status == event.to_status:
-        event_type = "order.updated"  # an adjustment (a line found short): same status
-    else:
-        event_type = EVENT_FOR_STATUS.get(event.to_status)
+    sent twice at once). Once written, the event no longer counts as due."""
+    deliveries = _write_event_deliveries(event)
+    OrderEvent.objects.filter(pk=event.pk, webhooks_due=True).update(webhooks_due=False)
+    return deliveries
+
+
+def _write_event_deliveries(event: OrderEvent) -> list[WebhookDelivery]:
+    event_type = _event_type(event)
     if event_type is None:
         return []
     endpoints = [e for e in _endpoints_for(event.order) if e.wants(event_type)]
@@ -293,6 +305,10 @@ def webhook_deliver(delivery_id: int) -> str:
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint
+    # An earlier event of the order whose own fan-out hasn't run yet (its task is late or
+    # was lost with a worker) gets its deliveries now, so it can't be overtaken.
+    for missing in _earlier_without_delivery(delivery):
+        webhooks_for_event(missing)
     earlier = _earlier_unsent(delivery)
     if earlier is not None:
         # One order's events reach an endpoint in order: wait for the earlier one, which
@@ -301,6 +317,12 @@ def webhook_deliver(delivery_id: int) -> str:
             status=WebhookDelivery.Status.PENDING,
             next_attempt_at=max(earlier.next_attempt_at or now, now),
         )
+        if _earlier_unsent(delivery) is None:
+            # The earlier one finished meanwhile and its hand-on missed this one: go now.
+            WebhookDelivery.objects.filter(
+                pk=delivery.pk, status=WebhookDelivery.Status.PENDING
+            ).update(next_attempt_at=now)
+            _queue([delivery.pk])
         return "waiting"
     body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
     timestamp = int(time.time())  # the protocol's clock: receivers compare it with theirs
@@ -360,6 +382,19 @@ def webhook_deliver(delivery_id: int) -> str:
 
 
 _UNSENT = [WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING]
+
+
+def _earlier_without_delivery(delivery: WebhookDelivery) -> list[OrderEvent]:
+    """Earlier events of the delivery's order whose webhooks haven't been written yet."""
+    if delivery.order_id is None:
+        return []
+    # An order event's own sequence is its place; route and driver events carry the order's
+    # latest sequence, which is then earlier than them.
+    upto = delivery.sequence - 1 if delivery.event_type in ORDER_EVENT_TYPES else delivery.sequence
+    if upto < 1:
+        return []
+    events = OrderEvent.objects.filter(order_id=delivery.order_id).order_by("pk")[:upto]
+    return [event for event in events if event.webhooks_due]
 
 
 def _earlier_unsent(delivery: WebhookDelivery) -> WebhookDelivery | None:

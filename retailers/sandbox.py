@@ -69,6 +69,19 @@ def retailer_store_slug(retailer: Retailer) -> str:
     return f"sandbox-{retailer.pk}-{retailer.slug}"[:50]
 
 
+class SandboxSlugTaken(RuntimeError):
+    """A real row holds a slug the sandbox uses: nothing real is ever given sandbox stock."""
+
+
+def _only_sandbox(store: Store) -> Store:
+    if not store.mall.is_sandbox:
+        raise SandboxSlugTaken(
+            f"The store slug {store.slug!r} belongs to a real store at {store.mall.name}; "
+            "the sandbox won't touch it (rename one of them)."
+        )
+    return store
+
+
 def ensure_sandbox(*, retailer: Retailer | None = None) -> Store:
     """The sandbox mall and Sandbox Outfitters, and with a retailer that retailer's sandbox
     store; returns the retailer's sandbox store, or Sandbox Outfitters.
@@ -81,9 +94,11 @@ def ensure_sandbox(*, retailer: Retailer | None = None) -> Store:
     slug = retailer_store_slug(retailer) if retailer is not None else OUTFITTERS_STORE_SLUG
     found = Store.objects.select_related("mall", "retailer").filter(slug=slug).first()
     if found is not None:
-        return found
+        return _only_sandbox(found)
     with transaction.atomic():
         mall, _ = Mall.objects.get_or_create(slug=SANDBOX_MALL_SLUG, defaults=MALL_FIELDS)
+        if not mall.is_sandbox:
+            raise SandboxSlugTaken(f"The mall slug {SANDBOX_MALL_SLUG!r} belongs to a real mall.")
         outfitters = _outfitters(mall)
         if retailer is None:
             return outfitters
@@ -97,6 +112,7 @@ def ensure_sandbox(*, retailer: Retailer | None = None) -> Store:
                 "prep_minutes": 5,
             },
         )
+        _only_sandbox(store)
         _open_all_day(store)
         products = list(
             Product.objects.filter(retailer=retailer, is_active=True).order_by("pk")[
@@ -121,6 +137,7 @@ def _outfitters(mall: Mall) -> Store:
             "prep_minutes": 5,
         },
     )
+    _only_sandbox(store)
     _open_all_day(store)
     Product.objects.bulk_create(
         [

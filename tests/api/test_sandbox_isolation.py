@@ -391,3 +391,15 @@ def test_the_sandbox_quotes_all_day_until_shortly_before_pacific_midnight(
     assert quote.json()["eligible"] is eligible, quote.json()["reasons"]
     if not eligible:
         assert [r["code"] for r in quote.json()["reasons"]] == ["past_cutoff"]
+
+
+def test_a_real_store_holding_a_sandbox_slug_is_never_stocked(db):
+    import pytest
+
+    from retailers.sandbox import OUTFITTERS_STORE_SLUG, SandboxSlugTaken, ensure_sandbox
+    from tests import factories as f
+
+    real = f.StoreFactory(slug=OUTFITTERS_STORE_SLUG)
+    with pytest.raises(SandboxSlugTaken):
+        ensure_sandbox()
+    assert not real.stock.exists()

@@ -81,7 +81,8 @@ def test_test_keys_and_live_keys_each_see_only_their_own_endpoints(partner_api, 
     assert sandbox_urls == ["https://sandbox.example/"]
     assert live_urls == ["https://live.example/"]
     # A test key can't rotate, test or read the log of the live endpoint.
-    assert sandbox_api.post(f"/api/v1/webhooks/endpoints/{live.pk}/rotate-secret/").status_code == 404
-    assert sandbox_api.post(f"/api/v1/webhooks/endpoints/{live.pk}/test/").status_code == 404
+    for action in ("rotate-secret", "test"):
+        url = f"/api/v1/webhooks/endpoints/{live.pk}/{action}/"
+        assert sandbox_api.post(url).status_code == 404
     live.refresh_from_db()
     assert live.previous_secret == ""

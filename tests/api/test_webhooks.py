@@ -349,3 +349,18 @@ def test_an_earlier_event_given_up_lets_the_later_ones_go(
     assert created.status == "failed"
     # The later event was handed its turn (and, with the receiver still down, retries).
     assert accepted.attempts == 1 and accepted.status == "pending"
+
+
+def test_an_event_whose_fan_out_is_late_still_goes_first(
+    receiver, retailer_endpoint, place_order, stock, run_on_commit, system
+):
+    order = place_order(stock)  # its fan-out task hasn't run (its worker was lost, say)
+    assert order.events.get().webhooks_due
+    run_on_commit(s.order_accept, order=order, actor=system)
+    assert _sent_types(receiver) == ["order.created", "order.accepted"]
+    assert not order.events.filter(webhooks_due=True).exists()
+    # When the late task does run, nothing is sent twice.
+    from orders.tasks import order_event_fanout
+
+    run_on_commit(order_event_fanout, order.events.first().pk)
+    assert _sent_types(receiver) == ["order.created", "order.accepted"]

@@ -109,9 +109,11 @@ class Command(BaseCommand):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
-        died = [c for c in children if c.returncode not in (0, -signal.SIGTERM)]
-        if not stopping and died:
+        if not stopping:
+            # Any process ending unasked is a failure of the unit, even with exit code 0, so
+            # a restart-on-failure supervisor brings the whole unit back.
+            first = next(c for c in children if c.returncode is not None)
             raise CommandError(
-                f"A process stopped on its own (exit {died[0].returncode}); stopped the rest."
+                f"A process stopped on its own (exit {first.returncode}); stopped the rest."
             )
         self.stdout.write("Web server and task cluster stopped.")
