@@ -260,6 +260,9 @@ class OrderEvent(ActorFields):
     # task run twice (a worker killed and its task handed out again) doesn't message twice.
     notice_claimed_at = models.DateTimeField(null=True, blank=True)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
+    notice_channels = models.JSONField(
+        default=list, blank=True, help_text="Channels sent (email, sms): a retry skips them."
+    )
     # Its webhooks are still to be written (the fan-out task hasn't run): a later event's
     # delivery writes them first, so it can't overtake this one. Muted history never is.
     webhooks_due = models.BooleanField(default=False)

@@ -113,7 +113,8 @@ def notify_shopper(event: OrderEvent) -> bool:
 
     The event row is claimed first (a conditional update), so two runs of the same task never
     both send; a claim older than the task cluster's timeout belongs to a worker that died
-    before sending, and is taken over. A failure to send releases the claim for the retry."""
+    before sending, and is taken over. A failure to send releases the claim for the retry,
+    and each channel that already went out is remembered, so the retry sends only the rest."""
     message = shopper_message(event)
     if message is None:
         return False
@@ -130,11 +131,19 @@ def notify_shopper(event: OrderEvent) -> bool:
     subject, body = message
     order = event.order
     choice = order.shopper.notify_by if order.shopper_id else "both"
+    sent = list(OrderEvent.objects.values_list("notice_channels", flat=True).get(pk=event.pk))
+    channels = []
+    if order.recipient_email and choice in ("email", "both"):
+        channels.append(("email", lambda: send_mail(subject, body, None, [order.recipient_email])))
+    if choice in ("sms", "both"):
+        channels.append(("sms", lambda: send_sms(order.recipient_phone, body)))
     try:
-        if order.recipient_email and choice in ("email", "both"):
-            send_mail(subject, body, None, [order.recipient_email])
-        if choice in ("sms", "both"):
-            send_sms(order.recipient_phone, body)
+        for name, send in channels:
+            if name in sent:
+                continue  # went out before a failure on another channel: not twice
+            send()
+            sent.append(name)
+            OrderEvent.objects.filter(pk=event.pk).update(notice_channels=sent)
     except Exception:
         OrderEvent.objects.filter(pk=event.pk).update(notice_claimed_at=None)
         raise

@@ -283,6 +283,8 @@ def test_a_failed_send_releases_the_claim_for_the_retry(place_order, stock, monk
         notifications.notify_shopper(event)
     event.refresh_from_db()
     assert event.notice_claimed_at is None and event.notice_sent_at is None
+    assert len(mail.outbox) == 1  # the email went out before the SMS failed
     monkeypatch.undo()
     assert notifications.notify_shopper(event) is True
     assert len(LocmemSmsBackend.outbox) == 1
+    assert len(mail.outbox) == 1  # and is not sent again by the retry
