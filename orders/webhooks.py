@@ -421,12 +421,18 @@ def _hand_on(delivery: WebhookDelivery, *, endpoint_recovered: bool, at: dt.date
         endpoint_id=delivery.endpoint_id, status=WebhookDelivery.Status.PENDING
     )
     if endpoint_recovered:
-        due = waiting
+        ids = list(
+            waiting.order_by("order_id", "sequence", "pk").values_list("pk", flat=True)[:1000]
+        )
     elif delivery.order_id is not None:
-        due = waiting.filter(order_id=delivery.order_id)
+        # The order's next event; it hands on to the one after when it is done.
+        ids = list(
+            waiting.filter(order_id=delivery.order_id)
+            .order_by("sequence", "pk")
+            .values_list("pk", flat=True)[:1]
+        )
     else:
         return
-    ids = list(due.order_by("order_id", "sequence", "pk").values_list("pk", flat=True)[:1000])
     if ids:
         WebhookDelivery.objects.filter(pk__in=ids, status=WebhookDelivery.Status.PENDING).update(
             next_attempt_at=at

@@ -85,6 +85,8 @@ class Cluster:
             Q_WORKERS="2",
             Q_TIMEOUT="10",
             Q_RETRY="15",
+            # Keep every finished task's row: the test counts them (the default keeps 500).
+            Q_SAVE_LIMIT="0",
         )
         self.env = env
         self.log_dir = log_dir
