@@ -450,6 +450,7 @@ from orders.models import (  # noqa: E402
     ApiKey,
     ApiScope,
     DriverToken,
+    SharedCounter,
     SignInThrottle,
     WebhookAttempt,
     WebhookDelivery,
@@ -555,6 +556,16 @@ class DriverTokenAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         for token in queryset.select_related("driver__user"):
             driver_token_revoke(token=token, actor=Actor.ops(request.user))
         messages.success(request, f"Revoked {queryset.count()} token(s).")
+
+
+@admin.register(SharedCounter)
+class CounterAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Counters: API requests per caller and window (housekeeping deletes windows that are
+    over) and the boards' versions."""
+
+    list_display = ["key", "count", "expires_at"]
+    search_fields = ["key"]
+    fields = ["key", "count", "expires_at"]
 
 
 @admin.register(SignInThrottle)

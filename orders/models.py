@@ -491,6 +491,19 @@ class DriverToken(models.Model):
         return self.revoked_at is None
 
 
+class SharedCounter(models.Model):
+    """A named number bumped by one atomic upsert (`orders.api.throttling.bump_counter`):
+    API requests per caller and time window, and the boards' versions
+    (orders/board_cache.py)."""
+
+    key = models.CharField(max_length=150, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class SignInThrottle(models.Model):
     """Sign-in attempts counted per account name or per address (config/login_throttle.py).
 

@@ -89,10 +89,12 @@ def driver_location_fanout(driver_id: int) -> None:
 
 
 def api_housekeeping() -> None:
-    """Periodic: forget API idempotency keys older than 24 hours, and sign-in counts whose
-    window and lock are over."""
+    """Periodic: forget API idempotency keys older than 24 hours, API rate windows and
+    sign-in counts that are over."""
     from config.login_throttle import housekeeping
     from orders.api.idempotency import idempotency_purge
+    from orders.counters import counters_purge
 
     idempotency_purge()
     housekeeping()
+    counters_purge()

@@ -82,6 +82,9 @@ def busy_day(picked_up_order, place_order, stock, driver, mall):
 
     reserve(None, "someone-forgetful")
     failed(None, "someone-forgetful")
+    from orders.counters import bump_counter
+
+    bump_counter("throttle_api_key_key1:1", expires_at=mall.local_now())
     cart = Cart.objects.create(user=picked_up_order.shopper.user)
     CartLine.objects.create(
         cart=cart, store=stock.store, product=stock.product, quantity=1, seen_price_cents=100

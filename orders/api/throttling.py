@@ -1,12 +1,17 @@
+import datetime as dt
+
 from rest_framework.throttling import SimpleRateThrottle
+
+from orders.counters import bump_counter
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """Requests per API key (or per signed-in driver, or per address when anonymous), counted
-    in fixed windows of the rate's period: one counter per key and window, so a busy key
-    costs the same per request as a quiet one (DRF's own throttle keeps, and rewrites, a
-    list of every request's time). A key may spend its budget at the end of one window and
-    again at the start of the next. DRF's handler adds `Retry-After` to the 429."""
+    in fixed windows of the rate's period: one counter row per key and window, bumped by one
+    statement, so a busy key costs the same per request as a quiet one (DRF's own throttle
+    keeps, and rewrites, a list of every request's time in the cache). A key may spend its
+    budget at the end of one window and again at the start of the next. DRF's handler adds
+    `Retry-After` to the 429."""
 
     scope = "api_key"
 
@@ -29,13 +34,10 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
             return True
         now = self.timer()
         window = int(now // self.duration)
-        key = f"{self.key}:{window}"
-        self.cache.add(key, 0, self.duration + 1)
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # expired between add and incr
-            self.cache.set(key, 1, self.duration + 1)
-            count = 1
+        count = bump_counter(
+            f"{self.key}:{window}",
+            expires_at=dt.datetime.fromtimestamp((window + 1) * self.duration, dt.UTC),
+        )
         self._wait = (window + 1) * self.duration - now
         return count <= self.num_requests
 

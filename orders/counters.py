@@ -1,0 +1,41 @@
+"""Named numbers bumped by one statement: the API throttle's windows and the boards'
+versions. `SharedCounter` rows, shared by every process through the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+
+
+def bump_counter(key: str, *, expires_at: dt.datetime) -> int:
+    """Add one to the counter `key` (made at 1 if new) and return it: one statement, atomic
+    on PostgreSQL and SQLite alike (INSERT … ON CONFLICT … RETURNING)."""
+    from orders.models import SharedCounter
+
+    qn = connection.ops.quote_name
+    table = qn(SharedCounter._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({qn('key')}, {qn('count')}, {qn('expires_at')}) "
+        f"VALUES (%s, 1, %s) ON CONFLICT ({qn('key')}) "
+        f"DO UPDATE SET {qn('count')} = {table}.{qn('count')} + 1 RETURNING {qn('count')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, connection.ops.adapt_datetimefield_value(expires_at)])
+        return cursor.fetchone()[0]
+
+
+def counters_purge() -> int:
+    """Housekeeping: forget the windows that are over."""
+    from django.utils import timezone
+
+    from orders.models import SharedCounter
+
+    deleted, _ = SharedCounter.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
+
+
+def read_counters(keys: list[str]) -> dict[str, int]:
+    from orders.models import SharedCounter
+
+    return dict(SharedCounter.objects.filter(key__in=keys).values_list("key", "count"))
