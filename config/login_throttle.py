@@ -165,6 +165,23 @@ class ThrottledModelBackend(ModelBackend):
             succeeded(request, username)
         return user
 
+    def get_user(self, user_id):
+        """The signed-in person of a request: the one read with the session (config.sessions),
+        else by one hand-written SELECT (the ORM's `get` cost twice as long). Same answer as
+        Django's backend: None for an unknown or inactive user."""
+        from django.core.exceptions import ValidationError
+
+        from config.hot_reads import user_by_id
+        from config.sessions import NOT_LOADED, prefetched_user
+
+        user = prefetched_user(user_id)
+        if user is NOT_LOADED:
+            try:
+                user = user_by_id(user_id)
+            except (ValidationError, ValueError, TypeError):
+                return None
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     @staticmethod
     def _username_field() -> str:
         from django.contrib.auth import get_user_model

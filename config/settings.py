@@ -54,7 +54,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.sessions.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -100,6 +100,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # Server-side binding lets psycopg prepare a statement once it has run a few times, so
+    # PostgreSQL stops planning the same query on every request (planning took longer than
+    # running on the API's order list, 0.7 ms against 0.3 ms). Turn it off behind a pooler
+    # in transaction mode that can't keep prepared statements (PgBouncer before 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 3}
     )
 # Read replicas (optional): only views marked @reads_from_replica use them (config/db_router.py).
 DATABASES.update(
@@ -197,7 +207,7 @@ MALLRUN_SMS_BACKEND = env_str("MALLRUN_SMS_BACKEND", "orders.notifications.Conso
 # --- Security -------------------------------------------------------------------------
 # Sessions in the database; with a shared cache such as Redis, "cached_db" reads them from
 # the cache and writes through to the database (docs/deploy.md).
-SESSION_ENGINE = env_str("DJANGO_SESSION_ENGINE", "django.contrib.sessions.backends.db")
+SESSION_ENGINE = env_str("DJANGO_SESSION_ENGINE", "config.sessions")
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG and not TESTING)

@@ -455,6 +455,7 @@ from orders.models import (  # noqa: E402
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
+    WebSession,
 )
 
 
@@ -589,6 +590,34 @@ class SignInThrottleAdmin(admin.ModelAdmin):
     def lift_selected(self, request, queryset):
         count, _ = queryset.delete()
         messages.success(request, f"Lifted {count} lock(s).")
+
+
+@admin.register(WebSession)
+class WebSessionAdmin(admin.ModelAdmin):
+    """Signed-in browsers: who and until when (never the session's data). Signing a session
+    out deletes it; the person must sign in again on that device (a lost phone, a former
+    employee still signed in)."""
+
+    list_display = ["user", "expire_date"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    fields = ["user", "expire_date"]
+    readonly_fields = ["user", "expire_date"]
+    actions = ["sign_out_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(user__isnull=False)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Sign the selected sessions out", permissions=["delete"])
+    def sign_out_selected(self, request, queryset):
+        count, _ = queryset.delete()
+        messages.success(request, f"Signed out {count} session(s).")
 
 
 @admin.register(WebhookEndpoint)

@@ -9,22 +9,58 @@ elsewhere (a driver moving along a route, a block booked) shows within those sec
 
 Forms in a shared render carry a placeholder where the CSRF token goes; each response puts
 the viewer's own token there.
+
+Renders live in the shared cache and, for the same seconds, in this process's memory
+(`_recent`): a poll then costs one read of the version counters and no cache round trip. The
+version check comes first either way, so a change is never served stale from memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 
+from django import shortcuts
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from orders.counters import bump_counter, read_counters
 
 CSRF_PLACEHOLDER = "mallrun-csrf-placeholder-4f1c"
+
+# key -> (stamp, html, rendered_at): the newest renders this process has used, a few hundred.
+_recent: OrderedDict[str, tuple[tuple, str, float]] = OrderedDict()
+RECENT_MAX = 256
+
+
+def _remember(key: str, entry: tuple[tuple, str, float]) -> None:
+    _recent[key] = entry
+    _recent.move_to_end(key)
+    while len(_recent) > RECENT_MAX:
+        _recent.popitem(last=False)
+
+
+def cached_render(key: str, *, stamp: tuple, seconds: float, render: Callable[[], str]) -> str:
+    """`render()` for this stamp, shared for `seconds`: from this process's memory, else the
+    shared cache, else rendered now (and put in both)."""
+    now = time.time()
+    entry = _recent.get(key)
+    if entry is not None and entry[0] == stamp and now - entry[2] < seconds:
+        return entry[1]
+    entry = cache.get(key)
+    if entry is None or entry[0] != stamp or now - entry[2] >= seconds:
+        entry = (stamp, render(), now)
+        cache.set(key, entry, seconds)
+    _remember(key, entry)
+    return entry[1]
 
 
 def _version_key(kind: str, pk: int) -> str:
@@ -62,11 +98,61 @@ def shared_render(
     mine, everyone = _version_key(kind, pk), _version_key("ops", 0)
     versions = read_counters([mine, everyone])
     full_stamp = (versions.get(mine, 0), versions.get(everyone, 0), *stamp)
-    html_key = f"board-html:{kind}:{pk}"
-    entry = cache.get(html_key)
-    if entry is not None and entry[0] == full_stamp:
-        html = entry[1]
-    else:
-        html = render(CSRF_PLACEHOLDER)
-        cache.set(html_key, (full_stamp, html), seconds)
+    html = cached_render(
+        f"board-html:{kind}:{pk}",
+        stamp=full_stamp,
+        seconds=seconds,
+        render=lambda: render(CSRF_PLACEHOLDER),
+    )
     return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+NONCE_PLACEHOLDER = "mallrun-nonce-placeholder-7d2e"
+
+
+def _hole(name: str) -> str:
+    return f"<!--mallrun-hole:{name}-->"
+
+
+def _has_messages(request) -> bool:
+    """Messages waiting for this person (a page showing them is never shared or kept)."""
+    storage = getattr(request, "_messages", None)
+    if storage is None:
+        return False
+    return bool(storage._queued_messages or storage._loaded_messages)
+
+
+def cached_page(
+    request,
+    template: str,
+    context: dict,
+    *,
+    key: str,
+    stamp: tuple,
+    seconds: float,
+    holes: dict[str, str],
+) -> HttpResponse:
+    """A whole page whose frame (header, navigation, headings) is the same on every visit,
+    rendered once per `stamp` and kept like the live parts above; each response puts in the
+    viewer's own CSRF token and CSP nonce and the `holes` (name → HTML: the live part, itself
+    shared). `stamp` must hold everything the frame shows about the person and the page.
+    A page with messages to show is rendered as usual (and marks them shown)."""
+    if seconds <= 0 or _has_messages(request):
+        return shortcuts.render(request, template, {**context, **holes})
+
+    def render_frame() -> str:
+        frame_context = {
+            **context,
+            "csrf_token": CSRF_PLACEHOLDER,
+            "csp_nonce": NONCE_PLACEHOLDER,
+            **{name: mark_safe(_hole(name)) for name in holes},
+        }
+        return render_to_string(template, frame_context, request)
+
+    html = cached_render(key, stamp=stamp, seconds=seconds, render=render_frame)
+    for name, value in holes.items():
+        html = html.replace(_hole(name), value, 1)
+    html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    if NONCE_PLACEHOLDER in html:
+        html = html.replace(NONCE_PLACEHOLDER, str(get_nonce(request)))
+    return HttpResponse(html)

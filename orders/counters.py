@@ -35,7 +35,25 @@ def counters_purge() -> int:
     return deleted
 
 
+_READ_SQL: dict[tuple[str, int], str] = {}
+
+
 def read_counters(keys: list[str]) -> dict[str, int]:
+    """The counters' current values (absent keys are absent). A hand-written SELECT: every
+    poll of a board reads two of these (see `config.hot_reads` for why not the ORM)."""
+    from django.db import connections, router
+
     from orders.models import SharedCounter
 
-    return dict(SharedCounter.objects.filter(key__in=keys).values_list("key", "count"))
+    # The primary: a version bumped a moment ago by this person's own change must be seen.
+    db = connections[router.db_for_write(SharedCounter)]
+    sql = _READ_SQL.get((db.alias, len(keys)))
+    if sql is None:
+        qn = db.ops.quote_name
+        sql = _READ_SQL[(db.alias, len(keys))] = (
+            f"SELECT {qn('key')}, {qn('count')} FROM {qn(SharedCounter._meta.db_table)} "
+            f"WHERE {qn('key')} IN ({', '.join(['%s'] * len(keys))})"
+        )
+    with db.cursor() as cursor:
+        cursor.execute(sql, list(keys))
+        return dict(cursor.fetchall())

@@ -2,6 +2,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -614,3 +615,29 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} @ {self.at}: {self.status_code or self.error}"
+
+
+class WebSession(AbstractBaseSession):
+    """A browser's session: Django's session row plus who is signed in with it, so a request
+    reads its session and its user in one query (config/sessions.py) and ops can sign a
+    person out everywhere."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        # No database constraint: a session may outlive a deleted user's row for a moment;
+        # the join then finds nobody and the visitor is signed out.
+        db_constraint=False,
+        related_name="web_sessions",
+    )
+
+    class Meta:
+        verbose_name = "session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from config.sessions import SessionStore
+
+        return SessionStore

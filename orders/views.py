@@ -27,6 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from orders import permissions
+from orders.board_cache import CSRF_PLACEHOLDER, cached_page, cached_render
 from orders.cart import (
     CartError,
     cart_add,
@@ -56,12 +57,11 @@ from orders.selectors import (
     serving_malls,
 )
 from orders.services import OrderError, order_cancel
-from orders.tracking import group_tracking
+from orders.tracking import TRACKING_RENDER_SECONDS, all_final, group_tracking, tracking_stamp
 from retailers.geocoding import GeocodingError, geocode
 from retailers.models import Product, Stock, Store
 
 LOCATION_KEY = "delivery_location"
-CSRF_PLACEHOLDER = "__mallrun_csrf_token__"
 PAGE_SIZE = 24
 
 
@@ -502,17 +502,40 @@ def detail(request, number: str):
 @login_required
 @vary_on_headers("HX-Request")
 def track(request, group: uuid.UUID):
-    """One checkout's orders, live: polling stops once every order is final."""
-    orders = orders_in_group(request.user, group)
-    if not orders:
+    """One checkout's orders, live: polling stops once every order is final. The live part is
+    rendered again only when something it shows has changed (orders/tracking.py)."""
+    stamp, request.cart_count = tracking_stamp(request.user, group)
+    if not stamp:
         raise Http404("No such order.")
-    context = {"tracking": group_tracking(orders), "group": group, "cancel_form": CancelForm()}
+
+    def render_live() -> str:
+        orders = orders_in_group(request.user, group)
+        context = {
+            "tracking": group_tracking(orders),
+            "group": group,
+            "cancel_form": CancelForm(),
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+        return render_to_string("storefront/track.html#live", context)
+
+    live = cached_render(
+        f"track-html:{group}", stamp=stamp, seconds=TRACKING_RENDER_SECONDS, render=render_live
+    )
     if request.htmx:
-        if all(o.is_final for o in orders):
-            response = render(request, "storefront/track.html#live", context)
-            return HttpResponseStopPolling(response.content)
-        return render(request, "storefront/track.html#live", context)
-    return render(request, "storefront/track.html", context)
+        live = live.replace(CSRF_PLACEHOLDER, get_token(request))
+        if all_final(stamp):
+            return HttpResponseStopPolling(live)
+        return HttpResponse(live)
+    # The frame shows the person's name and cart count; the live part goes in per response.
+    return cached_page(
+        request,
+        "storefront/track.html",
+        {"group": group},
+        key=f"page:track:{group}",
+        stamp=(request.user.pk, request.user.get_username(), request.cart_count),
+        seconds=TRACKING_RENDER_SECONDS,
+        holes={"live_html": live},
+    )
 
 
 @login_required

@@ -1,3 +1,5 @@
+from functools import cache
+
 from django.db.models import Count, F, Q, QuerySet
 
 from retailers.models import Mall, Store
@@ -31,17 +33,53 @@ def store_order_counts(store: Store) -> dict[str, int]:
 # --- Retailer portal ------------------------------------------------------------------------
 
 
-def membership_for(user, slug: str):
-    """The person's membership at the store with this slug (with store and mall), or None."""
-    from retailers.models import StoreMembership
-
+def memberships_of(user) -> list:
+    """Every store membership of this person, with store, mall and retailer, in the order of
+    `stores_for_user`. One hand-written SELECT: every store page (and every poll of the
+    board) starts here, and the ORM's four-table `select_related` cost 1.3 ms of Python."""
     if not user.is_authenticated:
-        return None
-    return (
-        StoreMembership.objects.select_related("store__mall", "store__retailer")
-        .filter(user=user, store__slug=slug)
-        .first()
+        return []
+    read = _memberships_read()
+    out = []
+    for membership, store, mall, retailer in read.rows([user.pk]):
+        store.mall = mall
+        store.retailer = retailer
+        membership.store = store
+        out.append(membership)
+    return out
+
+
+@cache
+def _memberships_read():
+    from config.hot_reads import Columns, HotRead, table
+    from retailers.models import Retailer, StoreMembership
+
+    def build(connection, qn, m_cols, s_cols, mall_cols, r_cols):
+        m, s, ml, r = qn("m"), qn("s"), qn("ml"), qn("r")
+        return (
+            f"SELECT {m_cols}, {s_cols}, {mall_cols}, {r_cols} "
+            f"FROM {table(StoreMembership, connection)} {m} "
+            f"JOIN {table(Store, connection)} {s} ON {s}.{qn('id')} = {m}.{qn('store_id')} "
+            f"JOIN {table(Mall, connection)} {ml} ON {ml}.{qn('id')} = {s}.{qn('mall_id')} "
+            f"JOIN {table(Retailer, connection)} {r} ON {r}.{qn('id')} = {s}.{qn('retailer_id')} "
+            f"WHERE {m}.{qn('user_id')} = %s "
+            f"ORDER BY {ml}.{qn('name')}, {s}.{qn('name')}, {s}.{qn('id')}"
+        )
+
+    return HotRead(
+        build,
+        Columns(StoreMembership, "m"),
+        Columns(Store, "s"),
+        Columns(Mall, "ml"),
+        Columns(Retailer, "r"),
     )
+
+
+def membership_for(user, slug: str, memberships: list | None = None):
+    """The person's membership at the store with this slug (with store and mall), or None."""
+    if memberships is None:
+        memberships = memberships_of(user)
+    return next((m for m in memberships if m.store.slug == slug), None)
 
 
 def board_orders(store: Store, *, since):

@@ -26,7 +26,13 @@ def _clean_default_cache():
     """Login-failure counters and throttles live in the default cache: none carry over."""
     from django.core.cache import cache
 
+    from orders import board_cache
+
     cache.clear()
+    from orders.api import representations
+
+    board_cache._recent.clear()  # renders this process keeps beside the shared cache
+    representations.forget_all()
     yield
 
 

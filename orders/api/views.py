@@ -42,6 +42,7 @@ from orders.api.auth import (
 from orders.api.errors import Conflict, Unprocessable
 from orders.api.idempotency import idempotent
 from orders.api.pagination import NewestFirst, OldestFirst
+from orders.api.representations import represent, with_stamps
 from orders.models import Address, ApiScope, DriverToken, Order, OrderEvent, OrderLine, Quote
 from orders.permissions import Actor, driver_of
 from orders.promise import Promise as PlacementPromise
@@ -276,8 +277,15 @@ class OrdersView(KeyView):
         if request.query_params.get("external_id"):
             qs = qs.filter(external_ref=request.query_params["external_id"])
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(s.OrderOut(page, many=True).data)
+        # Ids and stamps for the page; only orders changed since they were last written out
+        # are loaded and written again (orders/api/representations.py).
+        page = paginator.paginate_queryset(with_stamps(qs), request, view=self)
+        data = represent(
+            page,
+            load=lambda pks: _order_queryset(request.auth).filter(pk__in=pks),
+            write=lambda orders: s.OrderOut(orders, many=True).data,
+        )
+        return paginator.get_paginated_response(data)
 
     @extend_schema(
         operation_id="orders_create",

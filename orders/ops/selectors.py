@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db.models import Count, Prefetch, Q
 
@@ -62,6 +63,29 @@ class Board:
 
 def _minutes(delta: dt.timedelta) -> int:
     return int(delta.total_seconds() // 60)
+
+
+def malls_for_board(slug: str) -> list[Mall]:
+    """The real malls for the board's switcher (active ones, by name) and the one asked for
+    even when inactive. One hand-written SELECT: every ops screen polls this page (see
+    config/hot_reads.py)."""
+    return [mall for (mall,) in _malls_read().rows([False, True, slug])]
+
+
+@cache
+def _malls_read():
+    from config.hot_reads import Columns, HotRead, table
+
+    def build(connection, qn, cols):
+        m = qn("m")
+        return (
+            f"SELECT {cols} FROM {table(Mall, connection)} {m} "
+            f"WHERE {m}.{qn('is_sandbox')} = %s "
+            f"AND ({m}.{qn('is_active')} = %s OR {m}.{qn('slug')} = %s) "
+            f"ORDER BY {m}.{qn('name')}, {m}.{qn('id')}"
+        )
+
+    return HotRead(build, Columns(Mall, "m"))
 
 
 def board_for_mall(mall: Mall) -> Board:

@@ -19,7 +19,7 @@ from config.db_router import reads_from_replica
 from drivers.models import Driver, Route
 from drivers.services import DriverError, RouteError
 from drivers.services import driver_review as driver_review_service
-from orders.board_cache import ops_changed, shared_render
+from orders.board_cache import cached_page, ops_changed, shared_render
 from orders.models import Order
 from orders.ops import selectors, services
 from orders.ops.forms import (
@@ -96,7 +96,11 @@ def home(request):
 @ops_view
 @vary_on_headers("HX-Request")
 def board(request, slug):
-    mall = get_object_or_404(Mall, slug=slug, is_sandbox=False)
+    # One query for the mall and the switcher's list (this page is polled by every ops screen).
+    malls = selectors.malls_for_board(slug)
+    mall = next((m for m in malls if m.slug == slug), None)
+    if mall is None:
+        raise Http404("No such mall.")
 
     def render_live(csrf_token: str) -> str:
         context = {
@@ -112,8 +116,16 @@ def board(request, slug):
     live = shared_render(request, kind="mall", pk=mall.pk, stamp=(), render=render_live)
     if request.htmx:
         return HttpResponse(live)
-    context = {"mall": mall, "malls": _malls(), "live_html": live}
-    return render(request, "ops/board.html", context)
+    listed = [m for m in malls if m.is_active]
+    return cached_page(
+        request,
+        "ops/board.html",
+        {"mall": mall, "malls": listed},
+        key=f"page:ops-board:{request.user.pk}:{mall.pk}",
+        stamp=(request.user.get_username(), mall.name, tuple((m.slug, m.name) for m in listed)),
+        seconds=settings.MALLRUN_BOARD_CACHE_SECONDS,
+        holes={"live_html": live},
+    )
 
 
 @ops_view

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from orders import services as order_services
-from orders.board_cache import shared_render
+from orders.board_cache import cached_page, shared_render
 from orders.models import Order, OrderLine
 from retailers import clock
 from retailers.forms import (
@@ -26,7 +26,7 @@ from retailers.forms import (
     RejectForm,
     UnavailableForm,
 )
-from retailers.selectors import board_orders, store_order, stores_for_user
+from retailers.selectors import board_orders, membership_for, memberships_of, store_order
 from retailers.views.common import Access, actor, nav_context, staff_view
 
 S = Order.Status
@@ -94,30 +94,48 @@ def _columns_html(request, store) -> str:
 @vary_on_headers("HX-Request")
 def home(request):
     """Store staff's landing page: the board of their store (members of several pick one)."""
-    stores = list(stores_for_user(request.user))
-    if not stores:
+    memberships = tuple(memberships_of(request.user))
+    if not memberships:
         raise Http404("You are not a member of any store.")
     wanted = request.GET.get("store")
-    store = next((s for s in stores if s.slug == wanted), None) if wanted else stores[0]
-    if store is None:
+    membership = membership_for(request.user, wanted, memberships) if wanted else memberships[0]
+    if membership is None:
         raise Http404("No such store.")
-    membership = request.user.store_memberships.get(store=store)
-    request.access = Access(store=store, membership=membership)
-    return _render_board(request, store, stores)
+    request.access = Access(store=membership.store, membership=membership, memberships=memberships)
+    return _render_board(request, membership.store)
 
 
 @staff_view(polled=True)
 @vary_on_headers("HX-Request")
 def board(request, store):
-    return _render_board(request, store, list(stores_for_user(request.user)))
+    return _render_board(request, store)
 
 
-def _render_board(request, store, stores):
+def _render_board(request, store):
     columns = _columns_html(request, store)
     if request.htmx:
         return HttpResponse(columns)
-    context = {**nav_context(request, store, "board"), "stores": stores, "columns_html": columns}
-    return render(request, "retailers/board.html", context)
+    access = request.access
+    # The page around the columns shows the person, their stores and role: kept per person
+    # and store under what it shows (orders/board_cache.py), the columns put in per response.
+    stamp = (
+        request.user.get_username(),
+        tuple(
+            (m.pk, m.role, m.store.pk, m.store.slug, m.store.name, m.store.location_in_mall)
+            + (m.store.mall.name,)
+            for m in access.memberships
+        ),
+        access.membership.pk,
+    )
+    return cached_page(
+        request,
+        "retailers/board.html",
+        {**nav_context(request, store, "board"), "stores": access.stores},
+        key=f"page:store-board:{request.user.pk}:{store.pk}",
+        stamp=stamp,
+        seconds=settings.MALLRUN_BOARD_CACHE_SECONDS,
+        holes={"columns_html": columns},
+    )
 
 
 # --- One order ------------------------------------------------------------------------------

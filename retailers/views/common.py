@@ -13,13 +13,19 @@ from django_htmx.http import HttpResponseStopPolling
 
 from orders.permissions import Actor
 from retailers.models import Store, StoreMembership
-from retailers.selectors import membership_for
+from retailers.selectors import membership_for, memberships_of
 
 
 @dataclass(frozen=True)
 class Access:
     store: Store
     membership: StoreMembership
+    # All the person's memberships (this one included), for the store switcher.
+    memberships: tuple = ()
+
+    @property
+    def stores(self) -> list[Store]:
+        return [m.store for m in self.memberships]
 
     @property
     def is_manager(self) -> bool:
@@ -27,12 +33,13 @@ class Access:
 
 
 def store_access(request, slug: str, *, manager: bool = False) -> Access:
-    m = membership_for(request.user, slug)
+    memberships = tuple(memberships_of(request.user))
+    m = membership_for(request.user, slug, memberships)
     if m is None:
         raise Http404("No such store.")
     if manager and m.role != StoreMembership.Role.MANAGER:
         raise PermissionDenied("Only a manager of this store may do that.")
-    return Access(store=m.store, membership=m)
+    return Access(store=m.store, membership=m, memberships=memberships)
 
 
 def staff_view(manager: bool = False, *, polled: bool = False):

@@ -278,3 +278,47 @@ def test_the_written_out_order_matches_the_declared_fields(
         fast = OrderOut(order).data
         generic = serializers.ModelSerializer.to_representation(OrderOut(), order)
         assert fast == dict(generic), status
+
+
+def _list(client):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as q:
+        response = client.get("/api/v1/orders/")
+    assert response.status_code == 200
+    wrote = any('"orders_orderline"' in x["sql"] for x in q.captured_queries)
+    return response.json()["results"], wrote
+
+
+def test_the_list_writes_an_order_out_again_only_when_it_changed(
+    partner_api, order_body, stock, driver, frozen, system
+):
+    from orders import services
+
+    placed = partner_api.post("/api/v1/orders/", order_body, format="json").json()
+    first, wrote = _list(partner_api)
+    assert wrote and first[0]["status"] == "placed"
+    again, wrote = _list(partner_api)
+    assert not wrote and again == first  # nothing changed: the kept JSON
+
+    services.order_accept(order=Order.objects.get(number=placed["id"]), actor=system)
+    after, wrote = _list(partner_api)
+    assert wrote
+    assert after[0]["status"] == "accepted"
+    assert [e["to_status"] for e in after[0]["events"]][-1] == "accepted"
+
+
+def test_a_line_made_smaller_shows_in_the_list(
+    partner_api, order_body, stock, driver, frozen, system, manager
+):
+    from orders import services
+    from orders.permissions import Actor
+
+    placed = partner_api.post("/api/v1/orders/", order_body, format="json").json()
+    order = Order.objects.get(number=placed["id"])
+    services.order_accept(order=order, actor=system)
+    assert _list(partner_api)[0][0]["lines"][0]["quantity"] == 2
+    line = order.lines.get()
+    services.order_line_unavailable(line=line, actor=Actor.store_staff(manager), available=1)
+    after, _ = _list(partner_api)
+    assert after[0]["lines"][0]["quantity"] == 1

@@ -589,3 +589,77 @@ def test_messages_go_the_way_the_shopper_chose(place_order, stock, shopper, choi
         assert mail.outbox[0].subject == f"Order {order.number} confirmed"
     if texts:
         assert LocmemSmsBackend.outbox[0].to == "+17025550100"
+
+
+# --- The live part is rendered again only when something it shows changed ------------------
+
+
+def _renders(client, url, **headers) -> tuple[object, bool]:
+    """The response, and whether the page read order lines (i.e. rendered the live part)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as q:
+        response = client.get(url, **headers)
+    return response, any('"orders_orderline"' in x["sql"] for x in q.captured_queries)
+
+
+def test_the_tracking_page_is_not_rendered_again_while_nothing_changed(alice, group):
+    url = reverse("shop:track", args=[group])
+    first, rendered = _renders(alice, url)
+    assert rendered
+    again, rendered = _renders(alice, url, HTTP_HX_REQUEST="true")
+    assert not rendered
+    assert again.status_code == 200
+    for order in orders_of(group):
+        assert order.number in again.text
+
+
+def test_a_status_change_shows_on_the_next_poll(alice, group, advance):
+    first, _ = orders_of(group)
+    url = reverse("shop:track", args=[group])
+    alice.get(url)
+    advance(first, "accepted")
+    response, rendered = _renders(alice, url, HTTP_HX_REQUEST="true")
+    assert rendered
+    assert 'class="badge s-accepted"' in response.text
+
+
+def test_a_new_position_of_the_driver_moves_the_eta(alice, group, advance, driver):
+    first, _ = orders_of(group)
+    first = advance(first, "picked_up")
+    url = reverse("shop:track", args=[group])
+    driver.last_latitude, driver.last_longitude = 36.20, -115.30  # far out of town
+    driver.last_located_at = NOW
+    driver.save()
+    far = alice.get(url, HTTP_HX_REQUEST="true").text
+    driver.last_latitude, driver.last_longitude = 36.1270, -115.1710  # at the door
+    driver.last_located_at = NOW + dt.timedelta(minutes=1)
+    driver.save()
+    near, rendered = _renders(alice, url, HTTP_HX_REQUEST="true")
+    assert rendered
+
+    def eta(text):
+        return re.search(r"now expected around <strong>([^<]+)</strong>", text).group(1)
+
+    assert eta(far) != eta(near.text)
+
+
+def test_a_render_kept_for_one_shopper_is_never_shown_to_another(
+    client, group, shopper, other_shopper
+):
+    url = reverse("shop:track", args=[group])
+    client.force_login(shopper.user)
+    assert client.get(url).status_code == 200  # the render is now kept
+    client.force_login(other_shopper.user)
+    assert client.get(url).status_code == 404
+    assert client.get(url, HTTP_HX_REQUEST="true").status_code == 404
+
+
+def test_each_tracking_response_carries_the_viewers_own_csrf_token(alice, group):
+    url = reverse("shop:track", args=[group])
+    alice.get(url)
+    response = alice.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
+    assert "placeholder" not in token
+    assert len(token) == 64

@@ -117,3 +117,72 @@ def test_with_zero_seconds_every_request_renders(client, manager, store, setting
     _, first = _order_queries(client, url)
     _, second = _order_queries(client, url)
     assert first and second
+
+
+# --- The page around the live part is kept per person and page ------------------------------
+
+
+def _frame_rendered(response, template) -> bool:
+    return template in [t.name for t in response.templates]
+
+
+def test_the_board_page_frame_is_kept_and_gets_a_fresh_token_and_nonce(client, manager, store):
+    client.force_login(manager)
+    url = reverse("store:board", args=[store.slug])
+    first = client.get(url)
+    second = client.get(url)
+    assert _frame_rendered(first, "retailers/board.html")
+    assert not _frame_rendered(second, "retailers/board.html")
+    for response in (first, second):
+        nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+        assert f'nonce="{nonce}"' in response.text  # the htmx script tag runs
+        assert "placeholder" not in response.text
+        assert "mallrun-hole" not in response.text
+        assert 'id="board"' in response.text
+    nonces = [re.search(r'nonce="([^"]+)"', r.text).group(1) for r in (first, second)]
+    assert nonces[0] != nonces[1]
+
+
+def test_a_new_role_shows_in_the_frame_at_once(client, manager, store):
+    client.force_login(manager)
+    url = reverse("store:board", args=[store.slug])
+    catalog = reverse("store:catalog", args=[store.slug])
+    assert catalog in client.get(url).text
+    StoreMembership.objects.filter(user=manager, store=store).update(
+        role=StoreMembership.Role.ASSOCIATE
+    )
+    assert catalog not in client.get(url).text
+
+
+def test_a_page_with_a_message_is_rendered_and_shows_it(client, manager, store, stock, place_order):
+    order = place_order(stock)
+    client.force_login(manager)
+    url = reverse("store:board", args=[store.slug])
+    client.get(url)  # the frame is kept
+    client.post(
+        reverse("store:order_accept", args=[store.slug, order.number]), {"prep_minutes": 10}
+    )
+    shown = client.get(url)
+    assert _frame_rendered(shown, "retailers/board.html")
+    assert 'class="messages"' in shown.text
+    assert 'class="messages"' not in client.get(url).text  # shown once
+
+
+def test_one_persons_frame_is_never_shown_to_another(client, manager, store):
+    colleague = f.MembershipFactory(store=store, role=StoreMembership.Role.ASSOCIATE).user
+    url = reverse("store:board", args=[store.slug])
+    client.force_login(manager)
+    assert f"Log out {manager.username}" in client.get(url).text
+    client.force_login(colleague)
+    page = client.get(url).text
+    assert f"Log out {colleague.username}" in page
+    assert f"Log out {manager.username}" not in page
+
+
+def test_the_ops_board_frame_is_kept(client, ops_user, store):
+    client.force_login(ops_user)
+    url = reverse("ops:board", args=[store.mall.slug])
+    first, second = client.get(url), client.get(url)
+    assert _frame_rendered(first, "ops/board.html")
+    assert not _frame_rendered(second, "ops/board.html")
+    assert 'id="ops-board"' in second.text

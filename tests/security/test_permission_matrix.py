@@ -657,7 +657,7 @@ class Caller:
 # Bookkeeping that any request may write: the session, when a key or token was last used,
 # and the API throttle's count of requests in this window (refused ones count too).
 BOOKKEEPING = re.compile(
-    r'^(INSERT INTO|UPDATE|DELETE FROM) "django_session"'
+    r'^(INSERT INTO|UPDATE|DELETE FROM) "(django_session|orders_websession)"'
     r'|^UPDATE "orders_(apikey|drivertoken)" SET "last_used_at" = [^,]+ WHERE'
     r"""|^INSERT INTO "orders_sharedcounter" \("key", "count", "expires_at"\) VALUES \('throttle_"""
 )

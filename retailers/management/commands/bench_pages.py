@@ -37,14 +37,19 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-# (label, path or key of a prepared path, who is asking, wrk Lua script)
+HTMX = {"HX-Request": "true"}
+
+# (label, path or key of a prepared path, who is asking[, extra headers])
 PAGES = [
     ("reference: /health/web/ (SELECT 1)", "/health/web/", None),
     ("availability (Las Vegas, demo catalog)", "/shop/", "location"),
     ("availability, search 'lip'", "/shop/?q=lip", "location"),
     ("tracking page (shopper)", "{tracking}", "shopper"),
+    ("tracking page, its 10 s poll", "{tracking}", "shopper", HTMX),
     ("store board (manager)", "{store_board}", "store"),
+    ("store board, its 10 s poll", "{store_board}", "store", HTMX),
     ("ops board (ops staff)", "{ops_board}", "ops"),
+    ("ops board, its 10 s poll", "{ops_board}", "ops", HTMX),
     ("API POST /api/v1/orders (new order each)", "/api/v1/orders/", "api-post"),
     ("API GET /api/v1/orders (50 per page)", "/api/v1/orders/", "api"),
 ]
@@ -127,7 +132,13 @@ store = (
 stock = Stock.objects.filter(store=store, product__is_active=True).order_by("pk").first()
 stock.on_hand = stock.reserved + 1_000_000
 stock.save()
-order = Order.objects.filter(shopper__user__username="shopper").order_by("-pk").first()
+# An order on its way (driver, live ETA: the fullest page, and one an open screen polls).
+mine = Order.objects.filter(shopper__user__username="shopper").order_by("-pk")
+order = (
+    mine.filter(status=Order.Status.PICKED_UP).first()
+    or mine.filter(status__in=Order.OPEN_STATUSES).first()
+    or mine.first()
+)
 key, raw = api_key_create(
     name="bench", scopes=["orders:read", "orders:write"], partner="Bench Market",
     retailer=None, test_mode=False, actor=Actor.system("bench"),
@@ -385,9 +396,9 @@ class Command(BaseCommand):
             script = work / "post-orders.lua"
             script.write_text(POST_SCRIPT)
             rows = []
-            for label, path, who in PAGES:
+            for label, path, who, *extra_headers in PAGES:
                 path = path.format(**prepared)
-                kwargs = {"headers": {}}
+                kwargs = {"headers": dict(*extra_headers)}
                 if who in cookies:
                     kwargs["headers"]["Cookie"] = cookies[who]
                 elif who == "api":
