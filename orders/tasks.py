@@ -90,11 +90,13 @@ def driver_location_fanout(driver_id: int) -> None:
 
 def api_housekeeping() -> None:
     """Periodic: forget API idempotency keys older than 24 hours, API rate windows and
-    sign-in counts that are over."""
+    sign-in counts that are over, and expired sessions."""
     from config.login_throttle import housekeeping
+    from config.sessions import SessionStore
     from orders.api.idempotency import idempotency_purge
     from orders.counters import counters_purge
 
     idempotency_purge()
     housekeeping()
     counters_purge()
+    SessionStore.clear_expired()

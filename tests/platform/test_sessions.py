@@ -99,3 +99,16 @@ def test_ops_can_sign_a_session_out_in_admin(client, shopper, ops_user):
     )
     assert response.status_code == 302
     assert phone.get(reverse("orders:mine")).status_code == 302
+
+
+def test_housekeeping_deletes_expired_sessions(client, shopper):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from orders.tasks import api_housekeeping
+
+    client.force_login(shopper.user)
+    WebSession.objects.update(expire_date=timezone.now() - dt.timedelta(minutes=1))
+    api_housekeeping()
+    assert not WebSession.objects.exists()
