@@ -185,6 +185,20 @@ def orders_for(key: ApiKey) -> QuerySet[Order]:
     return qs.filter(partner=key.partner)
 
 
+def orders_sql(key: ApiKey, qn) -> tuple[list[str], list]:
+    """`orders_for(key)` as SQL conditions over `o` (the order), `s` (its store) and `m` (its
+    mall), for the order list's hand-written page query (tests/api check both agree)."""
+    where = [f"o.{qn('test_mode')} = %s", f"m.{qn('is_sandbox')} = %s"]
+    params: list = [key.test_mode, key.test_mode]
+    if key.retailer_id:
+        where.append(f"s.{qn('retailer_id')} = %s")
+        params.append(key.retailer_id)
+    else:
+        where.append(f"o.{qn('partner')} = %s")
+        params.append(key.partner)
+    return where, params
+
+
 def sandbox_store_refusal() -> str:
     """The 404 detail for a test-mode key naming a store outside the sandbox."""
     from retailers.sandbox import TEST_ADDRESS

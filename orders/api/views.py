@@ -7,7 +7,7 @@ import csv
 import io
 
 from django.contrib.auth import authenticate
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -35,6 +35,7 @@ from orders.api.auth import (
     driver_token_create,
     driver_token_revoke,
     orders_for,
+    orders_sql,
     sandbox_prepare,
     store_in_reach,
     stores_for,
@@ -42,7 +43,7 @@ from orders.api.auth import (
 from orders.api.errors import Conflict, Unprocessable
 from orders.api.idempotency import idempotent
 from orders.api.pagination import NewestFirst, OldestFirst
-from orders.api.representations import represent, with_stamps
+from orders.api.representations import StampedOrders, page_response
 from orders.models import Address, ApiScope, DriverToken, Order, OrderEvent, OrderLine, Quote
 from orders.permissions import Actor, driver_of
 from orders.promise import Promise as PlacementPromise
@@ -271,21 +272,27 @@ class OrdersView(KeyView):
         tags=["orders"],
     )
     def get(self, request):
-        qs = _order_queryset(request.auth)
+        qn = connection.ops.quote_name
+        where, params = orders_sql(request.auth, qn)
         if request.query_params.get("status"):
-            qs = qs.filter(status=request.query_params["status"])
+            where.append(f"o.{qn('status')} = %s")
+            params.append(request.query_params["status"])
         if request.query_params.get("external_id"):
-            qs = qs.filter(external_ref=request.query_params["external_id"])
+            where.append(f"o.{qn('external_ref')} = %s")
+            params.append(request.query_params["external_id"])
         paginator = self.pagination_class()
         # Ids and stamps for the page; only orders changed since they were last written out
         # are loaded and written again (orders/api/representations.py).
-        page = paginator.paginate_queryset(with_stamps(qs), request, view=self)
-        data = represent(
+        rows = StampedOrders(" AND ".join(where), params)
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return page_response(
+            self,
+            request,
+            paginator,
             page,
             load=lambda pks: _order_queryset(request.auth).filter(pk__in=pks),
             write=lambda orders: s.OrderOut(orders, many=True).data,
         )
-        return paginator.get_paginated_response(data)
 
     @extend_schema(
         operation_id="orders_create",

@@ -322,3 +322,81 @@ def test_a_line_made_smaller_shows_in_the_list(
     services.order_line_unavailable(line=line, actor=Actor.store_staff(manager), available=1)
     after, _ = _list(partner_api)
     assert after[0]["lines"][0]["quantity"] == 1
+
+
+def test_the_lists_page_query_reaches_exactly_what_orders_for_does(
+    db, place_order, stock, other_stock
+):
+    """The order list's page query is hand-written SQL (orders/api/representations.py); it
+    must give every kind of key exactly the orders `orders_for` gives it."""
+    from orders.api.auth import api_key_create, orders_for
+    from tests import factories as f
+
+    from .conftest import ALL, KeyClient
+
+    stock.on_hand = 50
+    stock.save()
+    sandbox_store = f.StoreFactory(
+        mall=f.MallFactory(is_sandbox=True), retailer=stock.store.retailer
+    )
+    orders = [place_order(stock) for _ in range(4)] + [place_order(other_stock)]
+    Order.objects.filter(pk=orders[0].pk).update(partner="Acme Market")
+    Order.objects.filter(pk=orders[1].pk).update(
+        partner="Acme Market", test_mode=True, store=sandbox_store
+    )
+    Order.objects.filter(pk=orders[2].pk).update(partner="Acme Market", test_mode=True)
+    Order.objects.filter(pk=orders[3].pk).update(test_mode=True, store=sandbox_store)
+    kinds = [
+        {"partner": "Acme Market"},
+        {"partner": "Acme Market", "test_mode": True},
+        {"partner": "Other Market"},
+        {"retailer": stock.store.retailer},
+        {"retailer": stock.store.retailer, "test_mode": True},
+        {"retailer": other_stock.store.retailer},
+    ]
+    reached_any = False
+    for kind in kinds:
+        key, raw = api_key_create(name="t", scopes=ALL, **kind)
+        response = KeyClient(raw, key).get("/api/v1/orders/?page_size=200")
+        assert response.status_code == 200
+        listed = [row["id"] for row in response.json()["results"]]
+        expected = list(orders_for(key).order_by("-id").values_list("number", flat=True))
+        assert listed == expected, kind
+        reached_any = reached_any or bool(listed)
+    assert reached_any
+
+
+def test_the_order_list_pages_forward_and_back_by_cursor(partner_api, place_order, stock):
+    stock.on_hand = 50
+    stock.save()
+    orders = [place_order(stock) for _ in range(5)]
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(partner="Acme Market")
+    numbers = [o.number for o in sorted(orders, key=lambda o: -o.pk)]
+    seen, pages, url = [], [], "/api/v1/orders/?page_size=2"
+    while url:
+        body = partner_api.get(url).json()
+        pages.append(body)
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert seen == numbers
+    assert len(pages) == 3
+    back = partner_api.get(pages[-1]["previous"]).json()
+    assert [row["id"] for row in back["results"]] == numbers[2:4]
+    first = partner_api.get(back["previous"]).json()
+    assert [row["id"] for row in first["results"]] == numbers[:2]
+    assert first["previous"] is None
+
+
+def test_filters_narrow_the_hand_written_page(partner_api, place_order, stock, system):
+    from orders import services
+
+    stock.on_hand = 50
+    stock.save()
+    orders = [place_order(stock) for _ in range(3)]
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(partner="Acme Market")
+    Order.objects.filter(pk=orders[0].pk).update(external_ref="mkt-9")
+    services.order_accept(order=orders[1], actor=system)
+    by_status = partner_api.get("/api/v1/orders/?status=accepted").json()["results"]
+    assert [row["id"] for row in by_status] == [orders[1].number]
+    by_ref = partner_api.get("/api/v1/orders/?external_id=mkt-9").json()["results"]
+    assert [row["id"] for row in by_ref] == [orders[0].number]
