@@ -8,7 +8,7 @@ import io
 
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -456,6 +456,8 @@ class OrdersView(KeyView):
             promise = PlacementPromise(fee_cents=quote.fee_cents, promised_by=quote.promised_by)
         else:
             store = store_in_reach(key, v["store_id"])
+            # Read once for the quote (its hours, closures and fee tiers are asked twice).
+            prefetch_related_objects([store], "hours", "closures", "mall__fee_tiers")
             items = _items(store, v["items"])
             point = None
             promise = None
