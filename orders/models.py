@@ -177,6 +177,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["store", "status"], name="order_store_status"),
             models.Index(fields=["status", "promised_by"], name="order_status_promise"),
+            # The API's order list for a partner key, newest first (orders/api/representations.py):
+            # read in order from the index and stopped after a page, whatever the statistics say.
+            models.Index(fields=["partner", "-id"], name="order_partner_newest"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -121,3 +121,21 @@ def test_manager_pages_look_right(
         page.get_by_role("link", name=link, exact=True).click()
         page.wait_for_load_state("networkidle")
         shot(page, name)
+
+
+def test_a_kept_board_page_runs_its_scripts_and_shows_new_orders(
+    page, live_server, settings, manager, stock, place_order
+):
+    """With the shared renders on (as in production), the page frame comes from memory on
+    the second visit: its nonce must still let htmx run and the poll must still bring a new
+    order in."""
+    settings.MALLRUN_BOARD_CACHE_SECONDS = 30
+    settings.MALLRUN_BOARD_POLL_SECONDS = 1
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    log_in(page, live_server, with_password(manager).username)
+    page.reload()  # the frame kept from the first visit
+    assert page.evaluate("typeof window.htmx") == "object"
+    order = place_order(stock)
+    page.get_by_role("link", name=order.number).wait_for()
+    assert refused == []
