@@ -321,8 +321,21 @@ class Command(BaseCommand):
             help="Also run with this Redis (e.g. redis://127.0.0.1:6379/5) as cache, session "
             "store (cached_db) and task broker, as a second table.",
         )
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Comma-separated words: measure only the pages whose label contains one "
+            "(the reference always runs), e.g. --only 'API GET'. For trying a change; "
+            "docs/bench.md is written from a full run.",
+        )
 
-    def handle(self, *args, seconds, connections, workers, out, database, redis, **options):
+    def handle(self, *args, seconds, connections, workers, out, database, redis, only, **options):
+        words = [w.strip() for w in only.split(",") if w.strip()]
+        self.pages = [
+            page
+            for index, page in enumerate(PAGES)
+            if index == 0 or not words or any(w in page[0] for w in words)
+        ]
         if not shutil.which("wrk"):
             raise CommandError("wrk is not installed: apt-get install -y wrk")
         is_postgres = database.startswith(("postgres://", "postgresql://"))
@@ -392,6 +405,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Written to {out}")
 
     def _cold(self, env, prepared, labels):
+        if not labels:
+            return
         result = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", COLD],
             env={
@@ -494,9 +509,10 @@ class Command(BaseCommand):
             script.write_text(POST_SCRIPT)
             rows = []
             self.cold = {}
-            for label, path, who, *extra_headers in PAGES:
+            measured = {page[0] for page in self.pages}
+            for label, path, who, *extra_headers in self.pages:
                 if who == "api-post":  # before the POSTs fill the store's board
-                    self._cold(env, prepared, list(COLD_BEFORE_POST))
+                    self._cold(env, prepared, [c for c in COLD_BEFORE_POST if c in measured])
                 path = path.format(**prepared)
                 kwargs = {"headers": dict(*extra_headers)}
                 if who in cookies:
@@ -523,7 +539,9 @@ class Command(BaseCommand):
                     )
                 rows.append((label, path, rps, p99))
                 self.stdout.write(f"{label:45} {rps:8.0f} req/s  p99 {p99:6.1f} ms")
-            self._cold(env, prepared, ["API GET /api/v1/orders (50 per page)"])
+            if not any(page[2] == "api-post" for page in self.pages):
+                self._cold(env, prepared, [c for c in COLD_BEFORE_POST if c in measured])
+            self._cold(env, prepared, [c for c in COLD_AFTER_POST if c in measured])
             rows = [(*row, self.cold.get(row[0])) for row in rows]
         finally:
             if server is not None:
@@ -536,6 +554,7 @@ class Command(BaseCommand):
 
 
 COLD_BEFORE_POST = ("tracking page (shopper)", "store board (manager)", "ops board (ops staff)")
+COLD_AFTER_POST = ("API GET /api/v1/orders (50 per page)",)
 
 
 def _probe(url: str, headers: dict, who: str | None, prepared: dict) -> None:
