@@ -8,20 +8,21 @@ import datetime as dt
 from django.db import connection
 
 
-def bump_counter(key: str, *, expires_at: dt.datetime) -> int:
-    """Add one to the counter `key` (made at 1 if new) and return it: one statement, atomic
-    on PostgreSQL and SQLite alike (INSERT … ON CONFLICT … RETURNING)."""
+def bump_counter(key: str, *, expires_at: dt.datetime, by: int = 1) -> int:
+    """Add `by` to the counter `key` (made at `by` if new) and return it: one statement,
+    atomic on PostgreSQL and SQLite alike (INSERT … ON CONFLICT … RETURNING)."""
     from orders.models import SharedCounter
 
     qn = connection.ops.quote_name
     table = qn(SharedCounter._meta.db_table)
     sql = (
         f"INSERT INTO {table} ({qn('key')}, {qn('count')}, {qn('expires_at')}) "
-        f"VALUES (%s, 1, %s) ON CONFLICT ({qn('key')}) "
-        f"DO UPDATE SET {qn('count')} = {table}.{qn('count')} + 1 RETURNING {qn('count')}"
+        f"VALUES (%s, %s, %s) ON CONFLICT ({qn('key')}) "
+        f"DO UPDATE SET {qn('count')} = {table}.{qn('count')} + EXCLUDED.{qn('count')} "
+        f"RETURNING {qn('count')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key, connection.ops.adapt_datetimefield_value(expires_at)])
+        cursor.execute(sql, [key, by, connection.ops.adapt_datetimefield_value(expires_at)])
         return cursor.fetchone()[0]
 
 

@@ -30,9 +30,11 @@ def _clean_default_cache():
 
     cache.clear()
     from orders.api import representations
+    from orders.api.throttling import forget_leases
 
     board_cache._recent.clear()  # renders this process keeps beside the shared cache
     representations.forget_all()
+    forget_leases()  # throttle budgets this process reserved
     yield
 
 

@@ -1,17 +1,54 @@
 import datetime as dt
+import threading
+from dataclasses import dataclass
 
 from rest_framework.throttling import SimpleRateThrottle
 
 from orders.counters import bump_counter
 
+# A process takes this share of a window's budget at a time (at most LEASE_MAX requests).
+LEASE_SHARE = 50
+LEASE_MAX = 50
+
+
+def lease_size(num_requests: int) -> int:
+    """How many requests a process reserves per write: 1 for small budgets (exact counting),
+    up to LEASE_MAX for large ones."""
+    return max(1, min(LEASE_MAX, num_requests // LEASE_SHARE))
+
+
+@dataclass
+class _Lease:
+    window: int
+    left: int = 0
+    exhausted: bool = False
+    last: bool = False  # the budget ends with what is left
+
+
+# Per process: the caller's counter key -> what this process holds of its current window.
+_leases: dict[str, _Lease] = {}
+_lock = threading.Lock()
+
+
+def forget_leases() -> None:
+    with _lock:
+        _leases.clear()
+
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """Requests per API key (or per signed-in driver, or per address when anonymous), counted
-    in fixed windows of the rate's period: one counter row per key and window, bumped by one
-    statement, so a busy key costs the same per request as a quiet one (DRF's own throttle
-    keeps, and rewrites, a list of every request's time in the cache). A key may spend its
-    budget at the end of one window and again at the start of the next. DRF's handler adds
-    `Retry-After` to the 429."""
+    in fixed windows of the rate's period in one `SharedCounter` row per caller and window,
+    shared by every process through the database (DRF's own throttle keeps, and rewrites, a
+    list of every request's time in the cache). A key may spend its budget at the end of one
+    window and again at the start of the next. DRF's handler adds `Retry-After` to the 429.
+
+    A process doesn't write the counter on every request: it reserves `lease_size` requests
+    of the window's budget with one upsert and answers that many from memory, then reserves
+    again (for 600/min, 12 at a time). Once the counter is past the budget, this process
+    refuses the caller until the window ends without writing. So a busy key costs one write
+    per dozen requests instead of one per request, and the price is that requests reserved
+    by a process that then isn't asked again are lost for that window: with P processes a
+    key may be refused up to P × (lease − 1) requests early (small budgets lease 1, exact)."""
 
     scope = "api_key"
 
@@ -34,12 +71,28 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
             return True
         now = self.timer()
         window = int(now // self.duration)
-        count = bump_counter(
-            f"{self.key}:{window}",
-            expires_at=dt.datetime.fromtimestamp((window + 1) * self.duration, dt.UTC),
-        )
         self._wait = (window + 1) * self.duration - now
-        return count <= self.num_requests
+        with _lock:
+            lease = _leases.get(self.key)
+            if lease is None or lease.window != window:
+                lease = _leases[self.key] = _Lease(window)
+            if lease.left == 0 and lease.last:
+                lease.exhausted = True
+            if lease.left == 0 and not lease.exhausted:
+                size = lease_size(self.num_requests)
+                count = bump_counter(
+                    f"{self.key}:{window}",
+                    by=size,
+                    expires_at=dt.datetime.fromtimestamp((window + 1) * self.duration, dt.UTC),
+                )
+                # This write reserved the requests numbered count-size+1 … count.
+                lease.left = max(0, min(size, self.num_requests - (count - size)))
+                lease.exhausted = lease.left == 0
+                lease.last = lease.left < size
+            if lease.exhausted:
+                return False
+            lease.left -= 1
+            return True
 
     def wait(self):
         return max(self._wait, 1)

@@ -108,3 +108,58 @@ def test_the_throttle_keeps_one_counter_per_key_and_window(partner_api, monkeypa
     assert partner_api.get("/api/v1/orders/")["Retry-After"] == "15"
     now[0] += 15  # the next minute: a fresh budget
     assert partner_api.get("/api/v1/orders/").status_code == 200
+
+
+def _counter(prefix="throttle_api_key_key"):
+    from orders.models import SharedCounter
+
+    return list(
+        SharedCounter.objects.filter(key__startswith=prefix).values_list("count", flat=True)
+    )
+
+
+def test_a_busy_key_reserves_its_budget_a_dozen_requests_at_a_time(partner_api, monkeypatch):
+    from orders.api.throttling import lease_size
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "600/min"})
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: 1_800_000_000.0)
+    assert lease_size(600) == 12
+    assert partner_api.get("/api/v1/orders/").status_code == 200
+    assert _counter() == [12]  # one write reserved twelve requests
+    for _ in range(11):
+        assert partner_api.get("/api/v1/orders/").status_code == 200
+    assert _counter() == [12]  # answered from the reservation
+    assert partner_api.get("/api/v1/orders/").status_code == 200
+    assert _counter() == [24]
+
+
+def test_processes_share_one_budget_and_stop_writing_once_it_is_spent(partner_api, monkeypatch):
+    from orders.api.throttling import forget_leases
+    from orders.models import SharedCounter
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "100/min"})
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: 1_800_000_000.0)
+    assert partner_api.get("/api/v1/orders/").status_code == 200  # this process holds 2
+    (counter,) = SharedCounter.objects.all()
+    # Other processes spent all but one of the window's 100 requests.
+    SharedCounter.objects.filter(pk=counter.pk).update(count=99)
+    forget_leases()  # as another process, holding nothing
+    assert partner_api.get("/api/v1/orders/").status_code == 200  # the 100th
+    assert partner_api.get("/api/v1/orders/").status_code == 429
+    assert _counter() == [101]
+    writes_before = _counter()
+    for _ in range(3):
+        assert partner_api.get("/api/v1/orders/").status_code == 429
+    assert _counter() == writes_before  # a spent window is refused without writing
+
+
+def test_small_budgets_are_counted_exactly(partner_api, monkeypatch):
+    from orders.api.throttling import forget_leases
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "5/min"})
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: 1_800_000_000.0)
+    answers = []
+    for _ in range(7):
+        forget_leases()  # every request in a different process
+        answers.append(partner_api.get("/api/v1/orders/").status_code)
+    assert answers == [200] * 5 + [429] * 2

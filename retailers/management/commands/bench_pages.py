@@ -33,6 +33,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from statistics import median
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -310,7 +311,13 @@ class Command(BaseCommand):
     help = "Benchmark pages against a reference view with gunicorn and wrk; write docs/bench.md."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seconds", type=int, default=10)
+        parser.add_argument("--seconds", type=int, default=5, help="Per run of wrk.")
+        parser.add_argument(
+            "--rounds",
+            type=int,
+            default=3,
+            help="Runs of each page, each after a run of the reference; medians are reported.",
+        )
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--out", default=str(settings.BASE_DIR / "docs" / "bench.md"))
@@ -329,7 +336,9 @@ class Command(BaseCommand):
             "docs/bench.md is written from a full run.",
         )
 
-    def handle(self, *args, seconds, connections, workers, out, database, redis, only, **options):
+    def handle(
+        self, *args, seconds, rounds, connections, workers, out, database, redis, only, **options
+    ):
         words = [w.strip() for w in only.split(",") if w.strip()]
         self.pages = [
             page
@@ -355,7 +364,7 @@ class Command(BaseCommand):
         tables = []
         for name, extra in setups:
             self.stdout.write(f"== {name}")
-            rows = self._run(extra, seconds, connections, workers, database, redis)
+            rows = self._run(extra, seconds, rounds, connections, workers, database, redis)
             tables.append((name, rows))
         lines = [
             "# Whole-stack benchmark",
@@ -363,10 +372,13 @@ class Command(BaseCommand):
             f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
             f"({os.cpu_count()} cores, {platform.machine()}), Python {platform.python_version()}, "
             f"gunicorn {workers} sync workers, wrk 2 threads × {connections} "
-            f"connections × {seconds} s per page after a 2 s warm-up, demo data loaded "
-            "(`make bench`, `manage.py bench_pages`). Load generator, server, database (and "
-            "Redis) share the machine's cores, so absolute figures are low; the ratios are "
-            "what to compare.",
+            f"connections, demo data loaded (`make bench`, `manage.py bench_pages`). Each page "
+            f"is measured in {rounds} runs of {seconds} s after a 2 s warm-up, each run just "
+            "after a run of the reference; the table gives the medians, and the ratio is the "
+            "median of each run's page ÷ the reference run before it (so the machine speeding "
+            "up or slowing down moves both). Load generator, server, database (and Redis) "
+            "share the machine's cores, so absolute figures are low; the ratios are what to "
+            "compare.",
             "",
             "Target: every page at least a third of the reference view's throughput. Pages are "
             "fetched as the party that uses them (logged-in session cookie or API key). "
@@ -374,7 +386,6 @@ class Command(BaseCommand):
             "stock locked and reserved, events and webhook/dispatch tasks queued).",
         ]
         for name, rows in tables:
-            reference = rows[0][2]
             lines += [
                 "",
                 f"## {name}",
@@ -382,13 +393,12 @@ class Command(BaseCommand):
                 "| page | path | req/s | p99 (ms) | vs reference | ≥ ⅓ |",
                 "| --- | --- | ---: | ---: | ---: | :---: |",
             ]
-            for label, path, rps, p99, _ in rows:
-                met = "yes" if rps * 3 >= reference else "no"
+            for label, path, rps, p99, ratio, _ in rows:
+                met = "yes" if ratio * 3 >= 1 else "no"
                 lines.append(
-                    f"| {label} | `{path}` | {rps:.0f} | {p99:.1f} | {rps / reference:.2f} "
-                    f"| {met} |"
+                    f"| {label} | `{path}` | {rps:.0f} | {p99:.1f} | {ratio:.2f} | {met} |"
                 )
-            cold = [(label, times) for label, _, _, _, times in rows if times]
+            cold = [(label, times) for label, _, _, _, _, times in rows if times]
             if cold:
                 lines += [
                     "",
@@ -422,7 +432,7 @@ class Command(BaseCommand):
             raise CommandError(f"the in-process timing failed:\n{result.stderr}")
         self.cold.update(json.loads(result.stdout.strip().splitlines()[-1]))
 
-    def _run(self, extra, seconds, connections, workers, database, redis):
+    def _run(self, extra, seconds, rounds, connections, workers, database, redis):
         work = Path(tempfile.mkdtemp(prefix="mallrun-bench-"))
         env = {
             **os.environ,
@@ -510,7 +520,18 @@ class Command(BaseCommand):
             rows = []
             self.cold = {}
             measured = {page[0] for page in self.pages}
-            for label, path, who, *extra_headers in self.pages:
+            reference_label, reference_path, _ = PAGES[0]
+            references = []
+
+            def reference() -> float:
+                rps, p99 = _wrk(
+                    base + reference_path, seconds=seconds, connections=connections, headers={}
+                )
+                references.append((rps, p99))
+                return rps
+
+            _wrk(base + reference_path, seconds=2, connections=connections, headers={})
+            for label, path, who, *extra_headers in self.pages[1:]:
                 if who == "api-post":  # before the POSTs fill the store's board
                     self._cold(env, prepared, [c for c in COLD_BEFORE_POST if c in measured])
                 path = path.format(**prepared)
@@ -528,17 +549,42 @@ class Command(BaseCommand):
                         },
                     )
                 _probe(base + path, kwargs["headers"], who, prepared)
-                for run in ("warmup", "measured"):
+                runs, ratios = [], []
+                for run in ["warmup", *range(rounds)]:
                     if who == "api-post":
-                        kwargs["script_args"] = (f"{run}{os.getpid()}{len(extra)}",)
-                    rps, p99 = _wrk(
-                        base + path,
-                        seconds=2 if run == "warmup" else seconds,
-                        connections=connections,
-                        **kwargs,
-                    )
-                rows.append((label, path, rps, p99))
-                self.stdout.write(f"{label:45} {rps:8.0f} req/s  p99 {p99:6.1f} ms")
+                        kwargs["script_args"] = (f"{run}-{os.getpid()}{len(extra)}",)
+                    if run == "warmup":
+                        _wrk(base + path, seconds=2, connections=connections, **kwargs)
+                        continue
+                    # Each round pairs the page with a reference run just before it, so a
+                    # machine that speeds up or slows down moves both.
+                    before = reference()
+                    rps, p99 = _wrk(base + path, seconds=seconds, connections=connections, **kwargs)
+                    runs.append((rps, p99))
+                    ratios.append(rps / before)
+                row = (
+                    label,
+                    path,
+                    median(r for r, _ in runs),
+                    median(p for _, p in runs),
+                    median(ratios),
+                )
+                rows.append(row)
+                self.stdout.write(
+                    f"{label:45} {row[2]:8.0f} req/s  p99 {row[3]:6.1f} ms  {row[4]:.2f} × ref"
+                )
+            if not references:
+                reference()
+            rows.insert(
+                0,
+                (
+                    reference_label,
+                    reference_path,
+                    median(r for r, _ in references),
+                    median(p for _, p in references),
+                    1.0,
+                ),
+            )
             if not any(page[2] == "api-post" for page in self.pages):
                 self._cold(env, prepared, [c for c in COLD_BEFORE_POST if c in measured])
             self._cold(env, prepared, [c for c in COLD_AFTER_POST if c in measured])
