@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from django import shortcuts
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
@@ -48,10 +48,21 @@ def _remember(key: str, entry: tuple[tuple, str, float]) -> None:
         _recent.popitem(last=False)
 
 
-def cached_render(key: str, *, stamp: tuple, seconds: float, render: Callable[[], str]) -> str:
+def cached_render(
+    key: str, *, stamp: tuple, seconds: float, render: Callable[[], str], shared: bool = True
+) -> str:
     """`render()` for this stamp, shared for `seconds`: from this process's memory, else the
-    shared cache, else rendered now (and put in both)."""
+    shared cache, else rendered now (and put in both). With `shared=False` only this
+    process's own cache of fragments keeps it (for renders too many and too personal to be
+    worth a round trip to the shared cache, such as a visitor's listing frame)."""
     now = time.time()
+    if not shared:
+        local = caches["local"]
+        entry = local.get(key)
+        if entry is None or entry[0] != stamp or now - entry[2] >= seconds:
+            entry = (stamp, render(), now)
+            local.set(key, entry, seconds)
+        return entry[1]
     entry = _recent.get(key)
     if entry is not None and entry[0] == stamp and now - entry[2] < seconds:
         return entry[1]
@@ -131,6 +142,7 @@ def cached_page(
     stamp: tuple,
     seconds: float,
     holes: dict[str, str],
+    shared: bool = True,
 ) -> HttpResponse:
     """A whole page whose frame (header, navigation, headings) is the same on every visit,
     rendered once per `stamp` and kept like the live parts above; each response puts in the
@@ -149,7 +161,7 @@ def cached_page(
         }
         return render_to_string(template, frame_context, request)
 
-    html = cached_render(key, stamp=stamp, seconds=seconds, render=render_frame)
+    html = cached_render(key, stamp=stamp, seconds=seconds, render=render_frame, shared=shared)
     for name, value in holes.items():
         html = html.replace(_hole(name), value, 1)
     html = html.replace(CSRF_PLACEHOLDER, get_token(request))

@@ -4,6 +4,7 @@ Views parse input and call a selector or a service; every page works without Jav
 HTMX requests get only the part of the page that changes.
 """
 
+import hashlib
 import secrets
 import uuid
 
@@ -37,6 +38,7 @@ from orders.cart import (
     cart_set_quantity,
 )
 from orders.checkout import checkout_cart, payment_release_if_nothing_left, summarize
+from orders.context_processors import cart as cart_context
 from orders.forms import (
     AddToCartForm,
     CancelForm,
@@ -167,15 +169,34 @@ def availability(request):
     results = _availability_results(request, malls=malls, filters=filters, query=query)
     if request.htmx and not request.htmx.boosted:
         return HttpResponse(results)
-    context = {
-        "location": location,
-        "malls": malls,
-        "filters": filters,
-        "raw": request.GET,
-        "results": results,
-        **_facets(malls),
-    }
-    return render(request, "storefront/availability.html", context)
+    # The frame (header, search form, facets) is the same for this visitor, place and query
+    # on every visit: kept in the process like the listing itself, with the listing, the
+    # CSRF token and the CSP nonce put in per response.
+    request.cart_count = cart_context(request).get("cart_count", 0)
+    stamp = (
+        request.user.pk,
+        request.user.get_username(),
+        request.cart_count,
+        location["label"],
+        tuple(m.pk for m in malls),
+        request.GET.urlencode(),
+    )
+    return cached_page(
+        request,
+        "storefront/availability.html",
+        {
+            "location": location,
+            "malls": malls,
+            "filters": filters,
+            "raw": request.GET,
+            **_facets(malls),
+        },
+        key="page:avail:" + hashlib.sha256(repr(stamp).encode()).hexdigest(),
+        stamp=stamp,
+        seconds=settings.MALLRUN_LISTING_CACHE_SECONDS,
+        holes={"results": results},
+        shared=False,
+    )
 
 
 def _availability_results(request, *, malls, filters, query) -> str:

@@ -245,6 +245,72 @@ def test_the_filters_are_kept_in_the_page(in_vegas, catalog):
     assert list(response.context["categories"]) == ["Accessories", "Makeup", "Shoes"]
 
 
+@pytest.fixture
+def frames(settings, monkeypatch):
+    """Listings and frames kept as in production; the names of the pages rendered."""
+    from orders import board_cache
+
+    settings.MALLRUN_LISTING_CACHE_SECONDS = 30
+    rendered = []
+    real = board_cache.render_to_string
+
+    def spy(template, *args, **kwargs):
+        rendered.append(template)
+        return real(template, *args, **kwargs)
+
+    monkeypatch.setattr(board_cache, "render_to_string", spy)
+    return rendered
+
+
+def test_the_availability_frame_is_rendered_once_per_visitor_place_and_query(
+    in_vegas, catalog, frames
+):
+    url = reverse("shop:availability")
+    first = in_vegas.get(url, {"q": "lip"})
+    again = in_vegas.get(url, {"q": "lip"})
+    assert frames == ["storefront/availability.html"]
+    assert again.text.count("Velvet Lipstick") == first.text.count("Velvet Lipstick") > 0
+    assert 'value="lip"' in again.text
+    assert "Delivering to Las Vegas, NV 89109" in again.text
+    other = in_vegas.get(url, {"q": "mascara"})
+    assert len(frames) == 2
+    assert 'value="mascara"' in other.text and "Lash Mascara" in other.text
+
+
+def test_a_kept_availability_frame_is_never_another_visitors(in_vegas, catalog, shopper, frames):
+    from django.test import Client
+
+    url = reverse("shop:availability")
+    assert "Las Vegas, NV 89109" in in_vegas.get(url).text
+    stranger = Client()
+    session = stranger.session
+    session[LOCATION_KEY] = {**VEGAS, "label": "your current location"}
+    session.save()
+    page = stranger.get(url).text
+    assert "your current location" in page and "NV 89109" not in page
+    in_vegas.force_login(shopper.user)
+    assert f"Log out {shopper.user.get_username()}" in in_vegas.get(url).text
+    assert "Log out" not in stranger.get(url).text
+    tokens = {
+        re.search(r'"X-CSRFToken": "([^"]+)"', visitor.get(url).text).group(1)
+        for visitor in (in_vegas, stranger)
+    }
+    assert len(tokens) == 2 and not any("placeholder" in t for t in tokens)
+
+
+def test_a_cart_change_shows_in_the_kept_frame_at_once(in_vegas, catalog, frames):
+    url = reverse("shop:availability")
+    assert "Cart (1)" not in in_vegas.get(url).text
+    in_vegas.post(
+        reverse("shop:cart_add"),
+        {"stock": catalog["lipstick"].pk, "quantity": 1, "next": url},
+    )
+    with_message = in_vegas.get(url).text
+    assert "Added Velvet Lipstick" in with_message and "Cart (1)" in with_message
+    kept = in_vegas.get(url).text
+    assert "Cart (1)" in kept and "Added Velvet Lipstick" not in kept
+
+
 def make_products(store, n, start=0):
     products = Product.objects.bulk_create(
         Product(
