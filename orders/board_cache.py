@@ -32,7 +32,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from orders.counters import bump_counter, read_counters
+from orders.counters import bump_counters, read_counters
 
 CSRF_PLACEHOLDER = "mallrun-csrf-placeholder-4f1c"
 
@@ -78,23 +78,25 @@ def _version_key(kind: str, pk: int) -> str:
     return f"board-version:{kind}:{pk}"
 
 
-def bump(kind: str, pk: int) -> None:
-    # A counter row, not a cache entry: one statement on any database (the database cache's
-    # incr costs five), and never evicted by other keys.
-    bump_counter(_version_key(kind, pk), expires_at=timezone.now() + dt.timedelta(days=365))
+def bump(*boards: tuple[str, int]) -> None:
+    # Counter rows, not cache entries: one statement on any database (the database cache's
+    # incr costs five per key), and never evicted by other keys.
+    bump_counters(
+        [_version_key(kind, pk) for kind, pk in boards],
+        expires_at=timezone.now() + dt.timedelta(days=365),
+    )
 
 
 def orders_changed(*, store_id: int, mall_id: int) -> None:
     """An order of this store changed: its store board and its mall's ops board are stale."""
     if settings.MALLRUN_BOARD_CACHE_SECONDS > 0:
-        bump("store", store_id)
-        bump("mall", mall_id)
+        bump(("store", store_id), ("mall", mall_id))
 
 
 def ops_changed() -> None:
     """An ops intervention: every ops board is stale (they are few, interventions rare)."""
     if settings.MALLRUN_BOARD_CACHE_SECONDS > 0:
-        bump("ops", 0)
+        bump(("ops", 0))
 
 
 def shared_render(

@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from retailers import clock
 from retailers.models import Product, Store
 
 
@@ -295,7 +296,8 @@ class IdempotencyKey(models.Model):
     group = models.UUIDField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The one clock (retailers.clock), as the 24-hour expiry reads it.
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         constraints = [

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Q, prefetch_related_objects
 
 from orders.models import Order, Quote
 from retailers import clock
@@ -101,13 +101,13 @@ def _driver_wait_minutes(mall, at: dt.datetime) -> int | None:
         block__starts_at__lte=at + dt.timedelta(minutes=30),
         block__ends_at__gt=at,
     ).values("driver_id")
-    drivers = Driver.objects.filter(
+    holding = Route.objects.filter(driver=OuterRef("pk"), status__in=Route.HELD_STATUSES)
+    counts = Driver.objects.filter(
         Q(is_online=True, online_mall=mall) | Q(pk__in=on_block), status=Driver.Status.APPROVED
-    )
-    total = drivers.count()
+    ).aggregate(total=Count("pk"), busy=Count("pk", filter=Exists(holding)))
+    total, busy = counts["total"], counts["busy"]
     if total == 0:
         return None
-    busy = Route.objects.filter(driver__in=drivers, status__in=Route.HELD_STATUSES).count()
     waiting = Route.objects.filter(
         mall=mall, status__in=[Route.Status.PLANNED, Route.Status.OFFERED]
     ).count()

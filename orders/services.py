@@ -98,6 +98,8 @@ def checkout_place(
     available, so stock never goes negative; every refused line is reported at once; a
     retried call with the same idempotency key returns the orders of the first call.
     Sandbox-mall stores take `test_mode` orders only, and `test_mode` orders go nowhere else.
+    Newly placed orders come back with their store and mall, lines, placing event and (no)
+    proof, read without further queries (a replay reads its orders as usual).
     """
     tips_cents = tips_cents or {}
     merged: dict[tuple[int, int], int] = defaultdict(int)
@@ -179,7 +181,10 @@ def _place_locked(
 ) -> list[Order]:
     now = clock.now()
     store_ids = sorted({store_id for store_id, _ in merged})
-    stores = Store.objects.select_related("mall").prefetch_related("hours").in_bulk(store_ids)
+    stores = Store.objects.select_related("mall")
+    if any(store_id not in promises for store_id in store_ids):
+        stores = stores.prefetch_related("hours")  # for the promises estimated below
+    stores = stores.in_bulk(store_ids)
     errors: list[dict] = []
     mall_ids = {s.mall_id for s in stores.values()}
     if len(mall_ids) > 1:
@@ -270,7 +275,7 @@ def _place_locked(
             placed_at=now,
             promised_by=promise.promised_by,
         )
-        OrderLine.objects.bulk_create(
+        lines = OrderLine.objects.bulk_create(
             OrderLine(
                 order=order,
                 product=stock_rows[k].product,
@@ -281,9 +286,22 @@ def _place_locked(
             )
             for k in keys
         )
-        _record(order=order, from_status="", actor=actor, note="", at=now)
+        event = _record(order=order, from_status="", actor=actor, note="", at=now)
+        _known_relations(order, lines=sorted(lines, key=lambda line: line.pk), events=[event])
         orders.append(order)
     return orders
+
+
+def _known_relations(order: Order, *, lines: list, events: list) -> None:
+    """What was just written is all the new order has: keep it as its prefetched lines and
+    events (as `prefetch_related` leaves them) and no proof, so reading them costs no query."""
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in (("lines", lines), ("events", events)):
+        queryset = getattr(order, name).all()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    Order.proof.related.set_cached_value(order, None)
 
 
 # --- Moving ---------------------------------------------------------------------------

@@ -34,6 +34,27 @@ def idempotency_purge(now: dt.datetime | None = None) -> int:
     ]
 
 
+def _claim(scope: str, key: str, fingerprint: str) -> tuple[IdempotencyKey | None, bool]:
+    """Commit the key as in flight: (the new row, True) when this request is the first
+    within 24 hours, else (the row found, or None if it was just freed, False). A key older
+    than 24 hours is forgotten and claimed afresh (looked at only when the insert collides,
+    so a new key costs one statement)."""
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(
+                    scope=scope, key=key, fingerprint=fingerprint
+                ), True
+        except IntegrityError:
+            pass
+        expired = IdempotencyKey.objects.filter(
+            scope=scope, key=key, created_at__lt=clock.now() - KEEP_FOR
+        ).delete()[0]
+        if not expired:
+            break
+    return IdempotencyKey.objects.filter(scope=scope, key=key).first(), False
+
+
 def idempotent(method):
     """Wrap an APIView's post(): the API key plus the path is the key's scope."""
 
@@ -51,28 +72,20 @@ def idempotent(method):
                 [request.method, request.path, request.data], sort_keys=True, default=str
             ).encode()
         ).hexdigest()
-        IdempotencyKey.objects.filter(
-            scope=scope, key=key, created_at__lt=clock.now() - KEEP_FOR
-        ).delete()
-        try:
-            with transaction.atomic():
-                record = IdempotencyKey.objects.create(
-                    scope=scope, key=key, fingerprint=fingerprint
-                )
-        except IntegrityError:
-            record = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+        record, first = _claim(scope, key, fingerprint)
+        if not first:
             if record is None:  # freed meanwhile by a failed first attempt
-                raise Conflict("A request with this Idempotency-Key just failed; retry.") from None
+                raise Conflict("A request with this Idempotency-Key just failed; retry.")
             if record.fingerprint != fingerprint:
                 raise Unprocessable(
                     "This Idempotency-Key was already used with a different request body.",
                     code="idempotency_key_reused",
-                ) from None
+                )
             if record.response_status is None:
                 raise Conflict(
                     "A request with this Idempotency-Key is still being processed.",
                     code="idempotency_in_flight",
-                ) from None
+                )
             return Response(
                 record.response_body,
                 status=record.response_status,

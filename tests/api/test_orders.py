@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from orders.models import IdempotencyKey, Order
 from retailers.models import Stock
@@ -117,6 +118,34 @@ def test_the_same_key_with_another_body_is_a_422(partner_api, order_body, driver
     response = partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers)
     assert response.status_code == 422
     assert response.json()["type"].endswith("idempotency_key_reused")
+
+
+def test_a_key_is_forgotten_after_24_hours(partner_api, order_body, driver, frozen):
+    import datetime as dt
+
+    headers = {"Idempotency-Key": "daily-1"}
+    first = partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers)
+    assert first.status_code == 201
+    IdempotencyKey.objects.filter(key="daily-1").update(
+        created_at=F("created_at") - dt.timedelta(hours=23)
+    )
+    replay = partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers)
+    assert replay["Idempotent-Replayed"] == "true"
+    IdempotencyKey.objects.filter(key="daily-1").update(
+        created_at=F("created_at") - dt.timedelta(hours=2)
+    )
+    order_body["external_id"] = "mkt-2"  # another body: with a live key, a 422
+    later = partner_api.post("/api/v1/orders/", order_body, format="json", headers=headers)
+    assert later.status_code == 201 and "Idempotent-Replayed" not in later
+    assert later.json()["id"] != first.json()["id"]
+    assert Order.objects.count() == 2
+    assert IdempotencyKey.objects.filter(key="daily-1").count() == 1
+
+
+def test_a_placed_order_reads_back_as_it_was_answered(partner_api, order_body, driver, frozen):
+    placed = partner_api.post("/api/v1/orders/", order_body, format="json")
+    assert placed.status_code == 201, placed.json()
+    assert partner_api.get(f"/api/v1/orders/{placed.json()['id']}/").json() == placed.json()
 
 
 def test_a_key_still_in_flight_is_a_409(partner_api, order_body, driver, frozen):

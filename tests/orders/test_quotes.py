@@ -368,6 +368,19 @@ def test_free_drivers_beyond_the_waiting_routes_keep_the_short_wait(
     assert quote(store).minutes["driver_wait"] == 5
 
 
+def test_a_driver_on_a_route_is_not_free_for_the_waiting_ones(
+    store, driver, other_driver, frozen, twelve_minutes_away
+):
+    Route.objects.create(
+        mall=store.mall, status=Route.Status.ACCEPTED, driver=driver, created_at=frozen
+    )
+    Route.objects.create(mall=store.mall, status=Route.Status.PLANNED, created_at=frozen)
+
+    # Two drivers, one busy: the free one takes the waiting route, the next order waits for
+    # a route's length: 5 + ceil(1 × 40 / 2) = 25 minutes.
+    assert quote(store).minutes["driver_wait"] == 25
+
+
 def test_the_promise_is_told_in_each_malls_own_time(driver, frozen, twelve_minutes_away):
     vegas = f.StoreFactory(mall=driver.online_mall)
     new_york_mall = f.MallFactory(

@@ -21,7 +21,12 @@ def _shape(sql: str) -> str:
 
 
 def capture(get):
-    """Call `get()` (a request) and return its response and the SQL it ran."""
+    """Call `get()` (a request) and return its response and the SQL it ran. The API
+    throttle's budget is reserved afresh for each (a process writes it once a dozen requests:
+    every measured request does, so none counts one write more than another)."""
+    from orders.api.throttling import forget_leases
+
+    forget_leases()
     with CaptureQueriesContext(connection) as ctx:
         response = get()
     assert response.status_code == 200, (response.status_code, getattr(response, "text", ""))
