@@ -70,26 +70,33 @@ READING = [
     "queries cost more than running them.",
     "- **Prepared statements on PostgreSQL** (server-side binding, `prepare_threshold` 3): "
     "the database stops planning the same statements on every request.",
-    "- **Nothing rendered twice for the same state.** The tracking page's live part is kept "
-    "under a fingerprint of what it shows (statuses, newest events, the driver's last fix), "
-    "read in the one query that also checks the checkout is the viewer's; the boards' live "
-    "parts are shared by a store's staff (an ops team) and dropped when an order changes; "
-    "the frame around each (header, navigation) is kept per person with their CSRF token "
-    "and the CSP nonce put in per response. The API list reads its page's ids and stamps "
-    "in one SELECT, reuses each unchanged order's JSON and, when no order of the page "
-    "changed, the whole body.",
+    "- **No write on a read.** The API throttle reserves a share of a key's window per "
+    "process with one write (`orders/api/throttling.py`: 12 requests at a time for 600/min, "
+    "exact for small budgets), and its counters, like the boards' versions, live in an "
+    "UNLOGGED table on PostgreSQL, so a bump doesn't wait for a WAL flush.",
+    "- **Nothing rendered twice for the same state.** The availability listing is kept per "
+    "location cell and query, and the frame around it (header, search form, facets) per "
+    "visitor, place and query; the tracking page's live part is kept under a fingerprint "
+    "of what it shows (statuses, newest events, the driver's last fix), read in the one "
+    "query that also checks the checkout is the viewer's; the boards' live parts are "
+    "shared by a store's staff (an ops team) and dropped when an order changes; the frame "
+    "around each (header, navigation) is kept per person, with their CSRF token and the "
+    "CSP nonce put in per response. The API list reads its page's ids and stamps in one "
+    "SELECT, reuses each unchanged order's JSON and, when no order of the page changed, "
+    "the whole body.",
     "",
     "So these rows measure the steady state of a screen or an integration polling while "
     "little changes, which is most of their requests. A request that finds something "
     "changed renders that part again: measured in-process on the same data (`COLD` below, "
     "when given) it costs what the page cost before it was kept.",
     "",
-    "`POST /api/v1/orders` stays far from a third of a `SELECT 1`: it is a real write — "
-    "API key and throttle, idempotency row, the quote (store hours, closures, fee tiers, "
-    "stock, drivers, queue), the placement under row locks (stock, order, line, event), the "
-    "queued task, the board versions and the stored response, 31 statements and 7 commits. "
-    "Even written in raw SQL that is several milliseconds; what scales it is more web "
-    "processes and the database, not a cache (an order must never be answered from one).",
+    "`POST /api/v1/orders` is not a page and stays far from a third of a `SELECT 1`: it is "
+    "a durable write — API key, idempotency claim, the quote (store, hours, closures, fee "
+    "tiers, stock, drivers, queue), the placement under row locks (address, stock, order, "
+    "line, event), the queued task, the board versions and the stored response: 23 "
+    "statements in 5 transactions, the order durable on disk before it is confirmed. What "
+    "scales it is more web processes and the database, not a cache (an order must never be "
+    "answered from one).",
     "",
     "Query counts per page don't grow with the data (tests/queries). docs/deploy.md has how "
     "to scale out: more web processes behind the balancer, read replicas for the read-heavy "
