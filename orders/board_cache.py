@@ -30,11 +30,22 @@ from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 
 from orders.counters import bump_counters, read_counters
 
-CSRF_PLACEHOLDER = "mallrun-csrf-placeholder-4f1c"
+
+def _placeholder(name: str) -> str:
+    """A marker where each response puts its viewer's own value. Derived from the secret key:
+    the same in every process (renders are shared through the cache) and never sent to a
+    browser, so a product title or a recipient's name can't carry it on purpose to have a
+    viewer's token or nonce written into them."""
+    digest = salted_hmac("mallrun.board_cache.placeholder", name, algorithm="sha256")
+    return f"mallrun-{name}-{digest.hexdigest()[:24]}"
+
+
+CSRF_PLACEHOLDER = _placeholder("csrf")
 
 # key -> (stamp, html, rendered_at): the newest renders this process has used, a few hundred.
 _recent: OrderedDict[str, tuple[tuple, str, float]] = OrderedDict()
@@ -120,7 +131,7 @@ def shared_render(
     return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
 
 
-NONCE_PLACEHOLDER = "mallrun-nonce-placeholder-7d2e"
+NONCE_PLACEHOLDER = _placeholder("nonce")
 
 
 def _hole(name: str) -> str:

@@ -145,6 +145,14 @@ def _stamp_sql(connection) -> str:
     )
 
 
+def render_stamp(stamp: tuple) -> tuple:
+    """What a kept render of the live part is checked against: the fingerprint and, while an
+    order is on its way, the minute, since its ETA counts from now (a driver whose phone
+    stops sending fixes sees the ETA move on, not freeze)."""
+    moving = any(row[1] == Order.Status.PICKED_UP for row in stamp)
+    return (stamp, clock.now().replace(second=0, microsecond=0) if moving else None)
+
+
 def all_final(stamp: tuple) -> bool:
     """Every order of the fingerprinted checkout is final (the page can stop polling)."""
     final = {status.value for status in Order.FINAL_STATUSES}

@@ -59,7 +59,13 @@ from orders.selectors import (
     serving_malls,
 )
 from orders.services import OrderError, order_cancel
-from orders.tracking import TRACKING_RENDER_SECONDS, all_final, group_tracking, tracking_stamp
+from orders.tracking import (
+    TRACKING_RENDER_SECONDS,
+    all_final,
+    group_tracking,
+    render_stamp,
+    tracking_stamp,
+)
 from retailers.geocoding import GeocodingError, geocode
 from retailers.models import Product, Stock, Store
 
@@ -540,7 +546,10 @@ def track(request, group: uuid.UUID):
         return render_to_string("storefront/track.html#live", context)
 
     live = cached_render(
-        f"track-html:{group}", stamp=stamp, seconds=TRACKING_RENDER_SECONDS, render=render_live
+        f"track-html:{group}",
+        stamp=render_stamp(stamp),
+        seconds=TRACKING_RENDER_SECONDS,
+        render=render_live,
     )
     if request.htmx:
         live = live.replace(CSRF_PLACEHOLDER, get_token(request))

@@ -114,13 +114,31 @@ def represent(
 
 
 def forget_all() -> None:
+    global _pages_bytes
     _kept.clear()
     _pages.clear()
+    _pages_bytes = 0
 
 
 # key's pk, address, host -> (the page's stamps, rendered body, written_at)
 _pages: OrderedDict[tuple, tuple[tuple, bytes, float]] = OrderedDict()
 PAGES_MAX = 256
+PAGES_MAX_BYTES = 16 * 1024 * 1024  # a page of 200 orders is a few hundred KB
+_pages_bytes = 0
+
+
+def _keep_page(where: tuple, entry: tuple[tuple, bytes, float]) -> None:
+    """Keep a page body, the least recently used going first past PAGES_MAX pages or
+    PAGES_MAX_BYTES in all (a client walking every page at 200 orders a page)."""
+    global _pages_bytes
+    old = _pages.pop(where, None)
+    if old is not None:
+        _pages_bytes -= len(old[1])
+    _pages[where] = entry
+    _pages_bytes += len(entry[1])
+    while len(_pages) > PAGES_MAX or (_pages_bytes > PAGES_MAX_BYTES and len(_pages) > 1):
+        _, dropped = _pages.popitem(last=False)
+        _pages_bytes -= len(dropped[1])
 
 
 def page_response(view, request, paginator, rows: list, *, load, write) -> HttpResponse:
@@ -129,7 +147,13 @@ def page_response(view, request, paginator, rows: list, *, load, write) -> HttpR
     are the same, the body rendered then is sent again; otherwise it is built (reusing the
     orders that didn't change) and kept."""
     now = time.time()
-    stamp = tuple((row["id"], row["updated_at"], row["last_event_id"]) for row in rows)
+    # The page's rows and whether there is a page after and before it: an order joining the
+    # list just past this page changes the links, not the rows.
+    stamp = (
+        tuple((row["id"], row["updated_at"], row["last_event_id"]) for row in rows),
+        paginator.has_next,
+        paginator.has_previous,
+    )
     where = (request.auth.pk, request.get_full_path(), request.get_host(), request.is_secure())
     kept = _pages.get(where)
     if kept is not None and kept[0] == stamp and now - kept[2] < KEEP_SECONDS:
@@ -139,8 +163,5 @@ def page_response(view, request, paginator, rows: list, *, load, write) -> HttpR
         body = request.accepted_renderer.render(
             data, request.accepted_media_type, view.get_renderer_context()
         )
-        _pages[where] = (stamp, body, now)
-        _pages.move_to_end(where)
-        while len(_pages) > PAGES_MAX:
-            _pages.popitem(last=False)
+        _keep_page(where, (stamp, body, now))
     return HttpResponse(body, content_type=request.accepted_media_type)

@@ -11,16 +11,19 @@ LEASE_SHARE = 50
 LEASE_MAX = 50
 
 
-def lease_size(num_requests: int) -> int:
-    """How many requests a process reserves per write: 1 for small budgets (exact counting),
-    up to LEASE_MAX for large ones."""
-    return max(1, min(LEASE_MAX, num_requests // LEASE_SHARE))
+def lease_size(remaining: int) -> int:
+    """How many requests a process reserves per write, given what it last saw left of the
+    window's budget: a fiftieth of it, at most LEASE_MAX; one at a time (exact counting) for
+    small budgets and as the budget runs out, so few reserved requests are left unused
+    in other processes when a key reaches its limit."""
+    return max(1, min(LEASE_MAX, remaining // LEASE_SHARE))
 
 
 @dataclass
 class _Lease:
     window: int
     left: int = 0
+    seen: int = 0  # the window's count after this process's last reservation
     exhausted: bool = False
     last: bool = False  # the budget ends with what is left
 
@@ -28,6 +31,7 @@ class _Lease:
 # Per process: the caller's counter key -> what this process holds of its current window.
 _leases: dict[str, _Lease] = {}
 _lock = threading.Lock()
+LEASES_MAX = 10_000  # callers remembered per process before past windows are dropped
 
 
 def forget_leases() -> None:
@@ -44,11 +48,13 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
 
     A process doesn't write the counter on every request: it reserves `lease_size` requests
     of the window's budget with one upsert and answers that many from memory, then reserves
-    again (for 600/min, 12 at a time). Once the counter is past the budget, this process
-    refuses the caller until the window ends without writing. So a busy key costs one write
-    per dozen requests instead of one per request, and the price is that requests reserved
-    by a process that then isn't asked again are lost for that window: with P processes a
-    key may be refused up to P × (lease − 1) requests early (small budgets lease 1, exact)."""
+    again (for 600/min, 12 at a time while most of the budget is left, fewer as it runs
+    out). Once the counter is past the budget, this process refuses the caller until the
+    window ends without writing. So a busy key costs one write per dozen requests instead of
+    one per request. The price: a request may be refused by one process while another still
+    holds reserved ones for the key (at most P × (lease − 1) with P processes; leases shrink
+    to one as the budget runs out, so near the limit few are held); never more than the
+    budget is let through."""
 
     scope = "api_key"
 
@@ -75,17 +81,21 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         with _lock:
             lease = _leases.get(self.key)
             if lease is None or lease.window != window:
+                if len(_leases) >= LEASES_MAX:  # callers (addresses) seen in past windows
+                    for key in [k for k, held in _leases.items() if held.window != window]:
+                        del _leases[key]
                 lease = _leases[self.key] = _Lease(window)
             if lease.left == 0 and lease.last:
                 lease.exhausted = True
             if lease.left == 0 and not lease.exhausted:
-                size = lease_size(self.num_requests)
+                size = lease_size(self.num_requests - lease.seen)
                 count = bump_counter(
                     f"{self.key}:{window}",
                     by=size,
                     expires_at=dt.datetime.fromtimestamp((window + 1) * self.duration, dt.UTC),
                 )
                 # This write reserved the requests numbered count-size+1 … count.
+                lease.seen = count
                 lease.left = max(0, min(size, self.num_requests - (count - size)))
                 lease.exhausted = lease.left == 0
                 lease.last = lease.left < size

@@ -130,7 +130,36 @@ def test_a_busy_key_reserves_its_budget_a_dozen_requests_at_a_time(partner_api, 
         assert partner_api.get("/api/v1/orders/").status_code == 200
     assert _counter() == [12]  # answered from the reservation
     assert partner_api.get("/api/v1/orders/").status_code == 200
-    assert _counter() == [24]
+    assert _counter() == [23]  # a fiftieth of the 588 it saw left: 11
+
+
+def test_reservations_shrink_to_one_as_the_budget_runs_out(partner_api, monkeypatch):
+    from orders.api.throttling import forget_leases
+    from orders.models import SharedCounter
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "600/min"})
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: 1_800_000_000.0)
+    assert partner_api.get("/api/v1/orders/").status_code == 200
+    SharedCounter.objects.update(count=560)  # other processes took most of the window
+    forget_leases()
+    for _ in range(12):
+        assert partner_api.get("/api/v1/orders/").status_code == 200
+    assert _counter() == [572]
+    assert partner_api.get("/api/v1/orders/").status_code == 200
+    assert _counter() == [573]  # 28 left: one at a time
+
+
+def test_callers_of_past_windows_are_forgotten(partner_api, retailer_api, monkeypatch):
+    from orders.api import throttling
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "600/min"})
+    monkeypatch.setattr(throttling, "LEASES_MAX", 1)
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: now[0])
+    partner_api.get("/api/v1/orders/")
+    now[0] += 60
+    retailer_api.get("/api/v1/orders/")
+    assert [lease.window for lease in throttling._leases.values()] == [30_000_001]
 
 
 def test_processes_share_one_budget_and_stop_writing_once_it_is_spent(partner_api, monkeypatch):

@@ -429,3 +429,25 @@ def test_filters_narrow_the_hand_written_page(partner_api, place_order, stock, s
     assert [row["id"] for row in by_status] == [orders[1].number]
     by_ref = partner_api.get("/api/v1/orders/?external_id=mkt-9").json()["results"]
     assert [row["id"] for row in by_ref] == [orders[0].number]
+
+
+def test_a_kept_page_gets_a_next_link_when_an_order_joins_just_past_it(
+    partner_api, place_order, stock, system
+):
+    from orders import services
+
+    stock.on_hand = 50
+    stock.save()
+    orders = [place_order(stock) for _ in range(3)]
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(partner="Acme Market")
+    for order in orders[1:]:
+        services.order_accept(order=order, actor=system)
+    url = "/api/v1/orders/?status=accepted&page_size=2"
+    before = partner_api.get(url).json()
+    assert len(before["results"]) == 2 and before["next"] is None
+    # The oldest order joins the list one place after the page; the page's rows don't move.
+    services.order_accept(order=Order.objects.get(pk=orders[0].pk), actor=system)
+    after = partner_api.get(url).json()
+    assert after["results"] == before["results"]
+    assert after["next"] is not None
+    assert [r["id"] for r in partner_api.get(after["next"]).json()["results"]] == [orders[0].number]

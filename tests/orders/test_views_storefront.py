@@ -729,3 +729,23 @@ def test_each_tracking_response_carries_the_viewers_own_csrf_token(alice, group)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
     assert "placeholder" not in token
     assert len(token) == 64
+
+
+def test_the_eta_of_an_order_on_its_way_moves_on_without_new_fixes(alice, group, advance, driver):
+    first, _ = orders_of(group)
+    advance(first, "picked_up")
+    driver.last_latitude, driver.last_longitude = 36.20, -115.30
+    driver.last_located_at = NOW
+    driver.save()
+    url = reverse("shop:track", args=[group])
+    before = alice.get(url, HTTP_HX_REQUEST="true").text
+    _, rendered = _renders(alice, url, HTTP_HX_REQUEST="true")
+    assert not rendered  # the same minute: kept
+    with clock.frozen_at(NOW + dt.timedelta(minutes=2)):
+        later, rendered = _renders(alice, url, HTTP_HX_REQUEST="true")
+    assert rendered
+
+    def eta(text):
+        return re.search(r"now expected around <strong>([^<]+)</strong>", text).group(1)
+
+    assert eta(later.text) != eta(before)

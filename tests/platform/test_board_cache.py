@@ -186,3 +186,14 @@ def test_the_ops_board_frame_is_kept(client, ops_user, store):
     assert _frame_rendered(first, "ops/board.html")
     assert not _frame_rendered(second, "ops/board.html")
     assert 'id="ops-board"' in second.text
+
+
+def test_the_placeholders_come_from_the_secret_key_not_the_source(settings):
+    """A product title or recipient name carrying a placeholder would get a viewer's token or
+    nonce written into it: the placeholders can't be known without the secret key."""
+    from orders import board_cache
+
+    assert board_cache._placeholder("csrf") == CSRF_PLACEHOLDER
+    settings.SECRET_KEY = "another secret key, another deployment" * 2
+    assert board_cache._placeholder("csrf") != CSRF_PLACEHOLDER
+    assert board_cache._placeholder("nonce") != board_cache.NONCE_PLACEHOLDER
