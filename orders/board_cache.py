@@ -93,7 +93,7 @@ def bump(*boards: tuple[str, int]) -> None:
     # Counter rows, not cache entries: one statement on any database (the database cache's
     # incr costs five per key), and never evicted by other keys.
     bump_counters(
-        [_version_key(kind, pk) for kind, pk in boards],
+        {_version_key(kind, pk): 1 for kind, pk in boards},
         expires_at=timezone.now() + dt.timedelta(days=365),
     )
 

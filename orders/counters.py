@@ -8,40 +8,31 @@ import datetime as dt
 from django.db import connection
 
 
-def bump_counter(key: str, *, expires_at: dt.datetime, by: int = 1) -> int:
-    """Add `by` to the counter `key` (made at `by` if new) and return it: one statement,
-    atomic on PostgreSQL and SQLite alike (INSERT … ON CONFLICT … RETURNING)."""
+def bump_counters(bumps: dict[str, int], *, expires_at: dt.datetime) -> dict[str, int]:
+    """Add to each named counter (made at that number if new) and return their new values:
+    one statement, atomic on PostgreSQL and SQLite alike (INSERT … ON CONFLICT …
+    RETURNING). Keys go in sorted order, so two statements bumping overlapping counters
+    lock them in the same order."""
     from orders.models import SharedCounter
 
+    keys = sorted(bumps)
     qn = connection.ops.quote_name
     table = qn(SharedCounter._meta.db_table)
     sql = (
         f"INSERT INTO {table} ({qn('key')}, {qn('count')}, {qn('expires_at')}) "
-        f"VALUES (%s, %s, %s) ON CONFLICT ({qn('key')}) "
+        f"VALUES {', '.join(['(%s, %s, %s)'] * len(keys))} ON CONFLICT ({qn('key')}) "
         f"DO UPDATE SET {qn('count')} = {table}.{qn('count')} + EXCLUDED.{qn('count')} "
-        f"RETURNING {qn('count')}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key, by, connection.ops.adapt_datetimefield_value(expires_at)])
-        return cursor.fetchone()[0]
-
-
-def bump_counters(keys: list[str], *, expires_at: dt.datetime) -> None:
-    """Add one to each of these counters in one statement (keys taken in sorted order, so
-    two statements bumping overlapping keys lock them in the same order)."""
-    from orders.models import SharedCounter
-
-    keys = sorted(set(keys))
-    qn = connection.ops.quote_name
-    table = qn(SharedCounter._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} ({qn('key')}, {qn('count')}, {qn('expires_at')}) "
-        f"VALUES {', '.join(['(%s, 1, %s)'] * len(keys))} ON CONFLICT ({qn('key')}) "
-        f"DO UPDATE SET {qn('count')} = {table}.{qn('count')} + EXCLUDED.{qn('count')}"
+        f"RETURNING {qn('key')}, {qn('count')}"
     )
     expires = connection.ops.adapt_datetimefield_value(expires_at)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for key in keys for value in (key, expires)])
+        cursor.execute(sql, [value for key in keys for value in (key, bumps[key], expires)])
+        return dict(cursor.fetchall())
+
+
+def bump_counter(key: str, *, expires_at: dt.datetime, by: int = 1) -> int:
+    """Add `by` to the counter `key` and return its new value (see `bump_counters`)."""
+    return bump_counters({key: by}, expires_at=expires_at)[key]
 
 
 def counters_purge() -> int:
