@@ -52,6 +52,16 @@ _recent: OrderedDict[str, tuple[tuple, str, float]] = OrderedDict()
 RECENT_MAX = 256
 
 
+def viewer_token(request) -> str:
+    """The viewer's CSRF token for this response, masked once: Django masks it afresh on
+    every `get_token` call (32 random draws), and a kept page puts it in two or three places
+    (any masked form of the token is valid)."""
+    token = getattr(request, "_mallrun_csrf_token", None)
+    if token is None:
+        token = request._mallrun_csrf_token = get_token(request)
+    return token
+
+
 def _remember(key: str, entry: tuple[tuple, str, float]) -> None:
     _recent[key] = entry
     _recent.move_to_end(key)
@@ -118,7 +128,7 @@ def shared_render(
     `stamp` holds whatever else the render depends on (a paused-until time, a setting)."""
     seconds = settings.MALLRUN_BOARD_CACHE_SECONDS
     if seconds <= 0:
-        return mark_safe(render(get_token(request)))
+        return mark_safe(render(viewer_token(request)))
     mine, everyone = _version_key(kind, pk), _version_key("ops", 0)
     versions = read_counters([mine, everyone])
     full_stamp = (versions.get(mine, 0), versions.get(everyone, 0), *stamp)
@@ -128,7 +138,7 @@ def shared_render(
         seconds=seconds,
         render=lambda: render(CSRF_PLACEHOLDER),
     )
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, viewer_token(request)))
 
 
 NONCE_PLACEHOLDER = _placeholder("nonce")
@@ -177,7 +187,7 @@ def cached_page(
     html = cached_render(key, stamp=stamp, seconds=seconds, render=render_frame, shared=shared)
     for name, value in holes.items():
         html = html.replace(_hole(name), value, 1)
-    html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    html = html.replace(CSRF_PLACEHOLDER, viewer_token(request))
     if NONCE_PLACEHOLDER in html:
         html = html.replace(NONCE_PLACEHOLDER, str(get_nonce(request)))
     return HttpResponse(html)

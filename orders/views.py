@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,7 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from orders import permissions
-from orders.board_cache import CSRF_PLACEHOLDER, cached_page, cached_render
+from orders.board_cache import CSRF_PLACEHOLDER, cached_page, cached_render, viewer_token
 from orders.cart import (
     CartError,
     cart_add,
@@ -253,7 +252,7 @@ def _availability_results(request, *, malls, filters, query) -> str:
             },
         )
         cache.set(key, html, settings.MALLRUN_LISTING_CACHE_SECONDS)
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, viewer_token(request)))  # noqa: S308
 
 
 def _facets(malls) -> dict:
@@ -552,7 +551,7 @@ def track(request, group: uuid.UUID):
         render=render_live,
     )
     if request.htmx:
-        live = live.replace(CSRF_PLACEHOLDER, get_token(request))
+        live = live.replace(CSRF_PLACEHOLDER, viewer_token(request))
         if all_final(stamp):
             return HttpResponseStopPolling(live)
         return HttpResponse(live)
