@@ -24,11 +24,12 @@ def _clean_sms_outbox():
 @pytest.fixture(autouse=True)
 def _clean_default_cache():
     """Login-failure counters and throttles live in the default cache: none carry over."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     from orders import board_cache
 
     cache.clear()
+    caches["local"].clear()  # listings and frames a test kept (cache seconds > 0)
     from orders.api import representations
     from orders.api.throttling import forget_leases
 
