@@ -69,6 +69,11 @@ def _remember(key: str, entry: tuple[tuple, str, float]) -> None:
         _recent.popitem(last=False)
 
 
+def _fresh(entry: tuple | None, stamp: tuple, now: float, seconds: float) -> bool:
+    """A kept (stamp, html, rendered_at) is for this stamp and young enough."""
+    return entry is not None and entry[0] == stamp and now - entry[2] < seconds
+
+
 def cached_render(
     key: str, *, stamp: tuple, seconds: float, render: Callable[[], str], shared: bool = True
 ) -> str:
@@ -80,15 +85,15 @@ def cached_render(
     if not shared:
         local = caches["local"]
         entry = local.get(key)
-        if entry is None or entry[0] != stamp or now - entry[2] >= seconds:
+        if not _fresh(entry, stamp, now, seconds):
             entry = (stamp, render(), now)
             local.set(key, entry, seconds)
         return entry[1]
     entry = _recent.get(key)
-    if entry is not None and entry[0] == stamp and now - entry[2] < seconds:
+    if _fresh(entry, stamp, now, seconds):
         return entry[1]
     entry = cache.get(key)
-    if entry is None or entry[0] != stamp or now - entry[2] >= seconds:
+    if not _fresh(entry, stamp, now, seconds):
         entry = (stamp, render(), now)
         cache.set(key, entry, seconds)
     _remember(key, entry)
